@@ -1,0 +1,379 @@
+"""SLA2P as a PyOD detector.
+
+This module holds the estimator: its parameters, ``fit`` and
+``decision_function``. The maths lives in the step modules it orchestrates:
+:mod:`.preprocessing` (row normalisation), :mod:`.projections` (the random
+projection bank), :mod:`.network` (the pseudo-label classifier),
+:mod:`.training` (the accuracy-threshold stop) and :mod:`.scoring` (the
+adversarial perturbation and the score).
+"""
+
+import copy
+import numbers
+
+import numpy as np
+import torch
+from pyod.models.base import BaseDetector
+from sklearn.utils.validation import check_is_fitted
+
+from .defaults import resolve_parameters
+from .network import ACTIVATIONS, build_classifier
+from .preprocessing import RowPreprocessor
+from .projections import ProjectionBank
+from .scoring import SCORES, score_rows
+from .training import train_classifier
+from .validation import check_input
+
+# Pairs (row, projection) per scoring chunk when ``score_batch_size="auto"``:
+# large enough to keep the matmuls efficient, small enough that a chunk's
+# activations (pairs x 4r floats) stay in the tens of megabytes.
+_SCORE_PAIRS_PER_CHUNK = 16384
+
+
+class SLA2P(BaseDetector):
+    """SLA²P: self-supervised anomaly detection with adversarial perturbation.
+
+    Each row is L2-normalised and mapped by ``n_projections`` fixed Gaussian
+    random projections; a small MLP learns to tell which projection produced
+    a transformed row, and stops training once its running accuracy passes
+    ``acc_threshold``. At scoring time every transformed row is pushed
+    against the classifier's prediction (step ``epsilon`` on its own
+    gradient), and the anomaly score is the mean Brier distance between the
+    classifier's output and the true projection label. Rows that the
+    classifier handles badly, the rare and scattered ones, score high.
+
+    Parameters
+    ----------
+    contamination : float in (0, 0.5] or a PyThresh-style object, default=0.1
+        The expected share of outliers, used to set ``threshold_``; or an
+        object with ``fit(scores)``, ``labels_`` and ``thresh_``, as PyOD allows.
+    n_projections : int or "auto", default="auto"
+        ``M``, the number of random projections (pseudo-classes).
+    projection_dim : int or "auto", default="auto"
+        ``r``, the width of each projection.
+    hidden_dims : sequence of int or "auto", default="auto"
+        Hidden widths of the classifier; ``"auto"`` is the paper's ``(2r, 4r)``.
+    activation : str, default="leaky_relu"
+        Hidden activation: "leaky_relu" (the paper), "relu", "elu", "gelu" or "tanh".
+    acc_threshold : float in (0, 1) or "auto", default="auto"
+        Training stops as soon as the epoch's running accuracy exceeds it.
+    epsilon : float >= 0 or "auto", default="auto"
+        Step of the adversarial perturbation on the *per-row* gradient. 0
+        disables the perturbation (the paper's SLA ablation). The script's
+        ``1000`` on its batch-mean gradient equals ``1000 / 128 = 7.8125`` here.
+    score : {"brier", "log_prob"}, default="brier"
+        Per-projection score: the paper's Brier distance, or the negative log
+        probability of the true pseudo-label.
+    standardize : bool or "auto", default="auto"
+        Standardise each feature (mean and standard deviation learned in
+        ``fit``) before the row L2 normalisation. ``"auto"`` is True, as in
+        PyOD's deep detectors: without it, a feature with a large unit
+        dominates every row's direction. The paper preset sets it to False,
+        as in the authors' script.
+    epoch_num : int, default=1000
+        Upper bound on training epochs; the accuracy stop normally fires long
+        before.
+    batch_size : int, default=128
+        (row, projection) pairs per training batch (the paper's 128).
+    lr : float, default=1e-3
+        Adam's learning rate.
+    adam_eps : float, default=1e-7
+        Adam's epsilon (the script's value).
+    weight_decay : float, default=5e-4
+        Adam's L2 penalty.
+    max_train_samples : int or None, default=10000
+        Train the classifier on at most this many rows, drawn at random from
+        ``X`` (all rows are still scored). Bounds the cost of ``fit`` on large
+        data, as the script's 12 000-row cap; None uses every row.
+    score_batch_size : int or "auto", default="auto"
+        Rows per scoring chunk (each chunk holds ``rows * M`` pairs); bounds
+        memory and does not change the scores, so it may be changed with
+        ``set_params`` after ``fit``. ``"auto"``: 16384 pairs per chunk.
+    preset : None or "paper", default=None
+        ``"paper"`` fills every ``"auto"`` parameter with the authors' tabular
+        setting: 256 projections of width 256, accuracy stop 0.6, epsilon
+        7.8125 (their 1000 on the batch-mean gradient), no standardisation.
+        BatchNorm weights start at 1 (current PyTorch), not at the uniform
+        (0, 1) draw of the PyTorch 0.4 the script ran on.
+    device : None, "auto", "cpu", "cuda" or torch.device, default=None
+        None and "auto" pick CUDA when available, else CPU. A fitted model
+        scores on whatever device this resolves to at call time, so a model
+        fitted on a GPU can be pickled and used on a CPU-only machine.
+    random_state : int, numpy Generator/RandomState or None, default=None
+        Seeds the projections, the network's initial weights, the training
+        subsample and the shuffling. The global numpy and torch RNGs are
+        never used.
+    verbose : int, default=0
+        1 or more shows tqdm progress bars for training and scoring.
+
+    Attributes
+    ----------
+    decision_scores_ : ndarray of shape (n_samples,)
+        Outlier scores of the training data (higher = more abnormal).
+    threshold_ : float
+        The score above which a row is labelled an outlier.
+    labels_ : ndarray of shape (n_samples,)
+        Binary labels of the training data (1 = outlier).
+    n_features_in_ : int
+        Feature count seen in ``fit``.
+    params_ : dict
+        The parameters actually used, with ``"auto"`` resolved.
+    preprocessor_ : RowPreprocessor
+        Learned standardisation and row normalisation.
+    projections_ : ProjectionBank
+        The random projections, drawn once in ``fit``.
+    network_ : torch.nn.Module
+        The trained pseudo-label classifier.
+    training_log_ : TrainingLog
+        Running accuracy and loss per batch; whether the threshold fired.
+
+    Notes
+    -----
+    The ``"auto"`` rule is in :func:`pyod_sla2p.defaults.shape_rule` and
+    depends on the training data's shape only. Currently: 64 projections of
+    width 64, accuracy stop 0.3, epsilon 0, standardisation on.
+
+    References
+    ----------
+    .. [1] Y. Wang, C. Qin, R. Wei, Y. Xu, Y. Bai, Y. Fu. "SLA²P:
+       Self-supervised Anomaly Detection with Adversarial Perturbation".
+       arXiv:2111.12896; IEEE TKDE 36(12), 2024.
+
+    Examples
+    --------
+    >>> from pyod.utils.data import generate_data
+    >>> from pyod_sla2p import SLA2P
+    >>> X_train, X_test, y_train, y_test = generate_data(
+    ...     n_train=300, n_test=100, n_features=5, random_state=0)
+    >>> clf = SLA2P(random_state=0).fit(X_train)
+    >>> scores = clf.decision_function(X_test)  # higher = more abnormal
+    >>> labels = clf.predict(X_test)            # 0 inlier, 1 outlier
+    """
+
+    def __init__(self, contamination=0.1, n_projections="auto",
+                 projection_dim="auto", hidden_dims="auto",
+                 activation="leaky_relu", acc_threshold="auto", epsilon="auto",
+                 score="brier", standardize="auto", epoch_num=1000,
+                 batch_size=128, lr=1e-3, adam_eps=1e-7, weight_decay=5e-4,
+                 max_train_samples=10000, score_batch_size="auto", preset=None,
+                 device=None, random_state=None, verbose=0):
+        # sklearn contract: store only; validation happens in fit.
+        self.contamination = contamination
+        self.n_projections = n_projections
+        self.projection_dim = projection_dim
+        self.hidden_dims = hidden_dims
+        self.activation = activation
+        self.acc_threshold = acc_threshold
+        self.epsilon = epsilon
+        self.score = score
+        self.standardize = standardize
+        self.epoch_num = epoch_num
+        self.batch_size = batch_size
+        self.lr = lr
+        self.adam_eps = adam_eps
+        self.weight_decay = weight_decay
+        self.max_train_samples = max_train_samples
+        self.score_batch_size = score_batch_size
+        self.preset = preset
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y=None):
+        """Fit the detector on ``X`` (``y`` is ignored: unsupervised).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        X = check_input(X)
+        self._set_n_classes(y)
+        n_samples, n_features = X.shape
+        params = resolve_parameters(self.get_params(), n_samples, n_features)
+        _check_parameters(params)
+        device = resolve_device(self.device)
+        seeds = _draw_seeds(self.random_state, 4)
+
+        self.n_features_in_ = n_features
+        self.params_ = params
+        self.preprocessor_ = RowPreprocessor(params["standardize"]).fit(X)
+        x_proc = self.preprocessor_.transform(X)
+
+        r = params["projection_dim"]
+        hidden = (2 * r, 4 * r) if _is_auto(params["hidden_dims"]) \
+            else tuple(int(h) for h in params["hidden_dims"])
+        self.projections_ = ProjectionBank.draw(
+            params["n_projections"], n_features, r, seed=seeds[0])
+        network = build_classifier(r, params["n_projections"], hidden,
+                                   params["activation"], seed=seeds[1])
+
+        train_rows = x_proc
+        cap = params["max_train_samples"]
+        if cap is not None and n_samples > cap:
+            pick = np.random.default_rng(seeds[2]).choice(n_samples, cap, replace=False)
+            train_rows = x_proc[np.sort(pick)]
+
+        self.network_ = network.to(device)
+        bank = self.projections_.to(device)
+        self.training_log_ = train_classifier(
+            self.network_, torch.as_tensor(train_rows, device=device), bank,
+            acc_threshold=params["acc_threshold"], epoch_num=params["epoch_num"],
+            batch_size=params["batch_size"], lr=params["lr"],
+            adam_eps=params["adam_eps"], weight_decay=params["weight_decay"],
+            seed=seeds[3], verbose=bool(self.verbose))
+
+        self.decision_scores_ = self._score_processed(x_proc, device)
+        self._process_decision_scores()
+        return self
+
+    # -------------------------------------------------------------- scoring
+    def decision_function(self, X):
+        """Outlier score of each row of ``X`` (higher = more abnormal).
+
+        A row's score depends on that row alone: not on the batch size, the
+        order of the rows, or the other rows scored with it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self, ["decision_scores_", "network_", "projections_"])
+        X = check_input(X, n_features=self.n_features_in_)
+        device = resolve_device(self.device)
+        return self._score_processed(self.preprocessor_.transform(X), device)
+
+    def _score_processed(self, x_proc, device):
+        params = self.params_
+        m = params["n_projections"]
+        # Read live, not from params_: the chunk size changes memory and
+        # speed, never the scores, so it may be set after fit.
+        rows = self.score_batch_size
+        if _is_auto(rows):
+            rows = max(1, _SCORE_PAIRS_PER_CHUNK // m)
+        elif not isinstance(rows, (numbers.Integral, np.integer)) or rows < 1:
+            raise ValueError(f"score_batch_size must be a positive integer or "
+                             f"'auto', got {rows!r}.")
+        network = self.network_.to(device)
+        return score_rows(network, x_proc, self.projections_.to(device),
+                          epsilon=params["epsilon"], batch_rows=int(rows),
+                          score=params["score"], device=device,
+                          verbose=bool(self.verbose))
+
+    # ---------------------------------------------------------- persistence
+    def __getstate__(self):
+        # Pickle the fitted tensors on the CPU so a model fitted on a GPU
+        # loads on a machine without one; scoring moves them where needed.
+        state = self.__dict__.copy()
+        if "network_" in state:
+            state["network_"] = copy.deepcopy(state["network_"]).cpu()
+        if "projections_" in state:
+            state["projections_"] = state["projections_"].to("cpu")
+        return state
+
+
+def resolve_device(device):
+    """Turn the ``device`` parameter into a ``torch.device``.
+
+    Parameters
+    ----------
+    device : None, "auto", str or torch.device
+
+    Returns
+    -------
+    torch.device
+    """
+    if device is None or (isinstance(device, str) and device == "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"Unknown device {device!r}; use None, 'auto', 'cpu' "
+                         "or 'cuda'.") from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was requested but CUDA is not "
+                         "available here; use device=None or 'cpu'.")
+    return resolved
+
+
+def _is_auto(value):
+    return isinstance(value, str) and value == "auto"
+
+
+def _draw_seeds(random_state, count):
+    """Independent integer seeds from ``random_state``, without the global RNG.
+
+    An int or None becomes a fresh ``numpy.random.Generator`` (None: OS
+    entropy); a user's Generator or RandomState is drawn from, as sklearn does.
+    """
+    if random_state is None or isinstance(random_state, (numbers.Integral, np.integer)):
+        rng = np.random.default_rng(random_state)
+        return [int(s) for s in rng.integers(0, 2 ** 63 - 1, size=count)]
+    if isinstance(random_state, np.random.Generator):
+        return [int(s) for s in random_state.integers(0, 2 ** 63 - 1, size=count)]
+    if isinstance(random_state, np.random.RandomState):
+        return [int(s) for s in random_state.randint(0, 2 ** 31 - 1, size=count)]
+    raise ValueError(f"random_state must be None, an int, or a numpy "
+                     f"Generator/RandomState, got {random_state!r}.")
+
+
+def _check_parameters(p):
+    """Raise a ValueError naming the first invalid parameter."""
+    def positive_int(name):
+        v = p[name]
+        if not isinstance(v, (numbers.Integral, np.integer)) or isinstance(v, bool) or v < 1:
+            raise ValueError(f"{name} must be a positive integer or 'auto', got {v!r}.")
+
+    c = p["contamination"]
+    if isinstance(c, (numbers.Real, np.floating)) and not isinstance(c, bool):
+        if not 0.0 < c <= 0.5:
+            raise ValueError(f"contamination must be in (0, 0.5], got {c!r}.")
+    elif not hasattr(c, "fit"):
+        raise ValueError("contamination must be a float in (0, 0.5] or a "
+                         f"PyThresh-style object with fit(), got {c!r}.")
+    for name in ("n_projections", "projection_dim", "epoch_num", "batch_size"):
+        positive_int(name)
+    if p["batch_size"] < 2:
+        raise ValueError("batch_size must be at least 2 (BatchNorm needs two "
+                         f"rows per training batch), got {p['batch_size']!r}.")
+    if p["n_projections"] < 2:
+        raise ValueError("n_projections must be at least 2: the classifier "
+                         f"tells projections apart, got {p['n_projections']!r}.")
+    if p["max_train_samples"] is not None:
+        positive_int("max_train_samples")
+    if not _is_auto(p["score_batch_size"]):
+        positive_int("score_batch_size")
+    if not _is_auto(p["hidden_dims"]):
+        dims = p["hidden_dims"]
+        if isinstance(dims, (str, bytes)) or not all(
+                isinstance(h, (numbers.Integral, np.integer)) and h >= 1 for h in dims):
+            raise ValueError("hidden_dims must be 'auto' or a sequence of "
+                             f"positive integers, got {dims!r}.")
+    acc = p["acc_threshold"]
+    if not isinstance(acc, numbers.Real) or not 0.0 < acc < 1.0:
+        raise ValueError(f"acc_threshold must be in (0, 1), got {acc!r}.")
+    eps = p["epsilon"]
+    if not isinstance(eps, numbers.Real) or not np.isfinite(eps) or eps < 0:
+        raise ValueError(f"epsilon must be a finite number >= 0, got {eps!r}.")
+    for name in ("lr", "adam_eps"):
+        if not isinstance(p[name], numbers.Real) or not p[name] > 0:
+            raise ValueError(f"{name} must be > 0, got {p[name]!r}.")
+    if not isinstance(p["weight_decay"], numbers.Real) or p["weight_decay"] < 0:
+        raise ValueError(f"weight_decay must be >= 0, got {p['weight_decay']!r}.")
+    if p["activation"] not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, "
+                         f"got {p['activation']!r}.")
+    if p["score"] not in SCORES:
+        raise ValueError(f"score must be one of {SCORES}, got {p['score']!r}.")
+    if not isinstance(p["standardize"], (bool, np.bool_)):
+        raise ValueError(f"standardize must be True, False or 'auto', "
+                         f"got {p['standardize']!r}.")

@@ -1,0 +1,128 @@
+"""Training the pseudo-label classifier with the accuracy-threshold stop.
+
+Method page, steps 4-5: the self-supervised task has ``n * M`` examples
+(row ``i`` under projection ``m``, label ``m``), seen in shuffled mini-batches
+with cross-entropy and Adam. Training stops as soon as the running accuracy
+of the current epoch passes ``acc_threshold``, checked after every batch; the
+stop keeps the classifier from also learning the anomalies, so it is part of
+the method, not a convenience.
+
+Batches are built from (row, projection) index pairs and projected on the
+fly, so memory beyond the input is one permutation of pair indices per epoch
+(8 bytes per pair, bounded by ``max_train_samples * M``) plus one batch.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+
+@dataclass
+class TrainingLog:
+    """What happened during training.
+
+    Attributes
+    ----------
+    running_accuracy : list of float
+        The running accuracy of the current epoch after each batch.
+    batch_accuracy : list of float
+        The accuracy of each batch on its own.
+    loss : list of float
+        The mean cross-entropy of each batch.
+    n_epochs : int
+        Epochs started.
+    stopped_by_threshold : bool
+        Whether the accuracy threshold fired (False: the epoch cap was hit).
+    """
+
+    running_accuracy: list = field(default_factory=list)
+    batch_accuracy: list = field(default_factory=list)
+    loss: list = field(default_factory=list)
+    n_epochs: int = 0
+    stopped_by_threshold: bool = False
+
+    @property
+    def n_batches(self):
+        return len(self.loss)
+
+
+def train_classifier(network, x, bank, *, acc_threshold, epoch_num, batch_size,
+                     lr, adam_eps, weight_decay, seed, verbose=False):
+    """Train ``network`` to tell the projections of ``bank`` apart.
+
+    Parameters
+    ----------
+    network : torch.nn.Module
+        Maps ``(b, r)`` projected rows to ``(b, M)`` logits; trained in place.
+    x : torch.Tensor of shape (n, d)
+        Preprocessed training rows, on the network's device.
+    bank : ProjectionBank
+        On the same device.
+    acc_threshold : float
+        Stop once the running accuracy of the epoch exceeds it.
+    epoch_num : int
+        Upper bound on the number of epochs.
+    batch_size : int
+        (row, projection) pairs per batch.
+    lr, adam_eps, weight_decay : float
+        Adam's settings.
+    seed : int
+        Seed of the shuffling generator.
+    verbose : bool, default=False
+        Show a progress bar over batches.
+
+    Returns
+    -------
+    TrainingLog
+    """
+    n, m = x.shape[0], bank.n_projections
+    n_pairs = n * m
+    device = x.device
+    generator = torch.Generator(device="cpu").manual_seed(int(seed))
+    optimizer = torch.optim.Adam(network.parameters(), lr=lr, eps=adam_eps,
+                                 weight_decay=weight_decay)
+    loss_fn = nn.CrossEntropyLoss()
+    log = TrainingLog()
+    network.train()
+    progress = tqdm(total=None, desc="SLA2P training", unit="batch",
+                    disable=not verbose, leave=False)
+    try:
+        for _ in range(int(epoch_num)):
+            log.n_epochs += 1
+            order = torch.randperm(n_pairs, generator=generator).to(device)
+            correct = seen = 0
+            for start in range(0, n_pairs, batch_size):
+                pairs = order[start:start + batch_size]
+                if pairs.numel() < 2:
+                    # BatchNorm cannot normalise a batch of one in train mode.
+                    continue
+                rows, labels = pairs // m, pairs % m
+                logits = network(bank.project_pairs(x[rows], labels))
+                loss = loss_fn(logits, labels)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+
+                hits = int((logits.detach().argmax(dim=1) == labels).sum())
+                correct += hits
+                seen += pairs.numel()
+                log.loss.append(float(loss.detach()))
+                log.batch_accuracy.append(hits / pairs.numel())
+                log.running_accuracy.append(correct / seen)
+                progress.update(1)
+                progress.set_postfix(acc=f"{correct / seen:.3f}", refresh=False)
+                if correct / seen > acc_threshold:
+                    log.stopped_by_threshold = True
+                    return log
+        return log
+    finally:
+        progress.close()
+        network.eval()
+
+
+def running_accuracy_array(log):
+    """The running accuracy per batch as a float array (for plots)."""
+    return np.asarray(log.running_accuracy, dtype=float)

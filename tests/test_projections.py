@@ -1,0 +1,27 @@
+"""The seeded projection bank."""
+
+import torch
+
+from pyod_sla2p.projections import ProjectionBank
+
+
+def test_draw_is_seeded_and_gaussian():
+    a = ProjectionBank.draw(6, 5, 4, seed=11)
+    b = ProjectionBank.draw(6, 5, 4, seed=11)
+    c = ProjectionBank.draw(6, 5, 4, seed=12)
+    assert torch.equal(a.weights, b.weights) and not torch.equal(a.weights, c.weights)
+    assert (a.n_projections, a.projection_dim) == (6, 4)
+    big = ProjectionBank.draw(64, 32, 32, seed=0).weights
+    assert abs(float(big.mean())) < 0.02 and abs(float(big.std()) - 1) < 0.02
+
+
+def test_project_all_and_pairs_agree_with_each_matrix():
+    bank = ProjectionBank.draw(5, 4, 3, seed=0)
+    x = torch.randn(7, 4)
+    out = bank.project_all(x)
+    assert out.shape == (7, 5, 3)
+    for m in range(5):
+        assert torch.allclose(out[:, m], x @ bank.weights[:, m, :], atol=1e-6)
+    idx = torch.tensor([4, 0, 2, 2, 1, 3, 0])
+    pairs = bank.project_pairs(x, idx)
+    assert torch.allclose(pairs, out[torch.arange(7), idx], atol=1e-6)

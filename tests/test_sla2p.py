@@ -1,0 +1,303 @@
+"""SLA2P as a PyOD detector: the checks of PyOD's per-model tests, plus the
+sklearn contract, reproducibility, persistence, bad input and batch
+independence."""
+
+import io
+import pickle
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from numpy.testing import assert_allclose, assert_array_equal
+from pyod.utils.data import generate_data
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import roc_auc_score
+
+from pyod_sla2p import SLA2P
+from pyod_sla2p.detector import resolve_device
+
+SMALL = dict(n_projections=8, projection_dim=8, acc_threshold=0.5)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X_train, X_test, y_train, y_test = generate_data(
+        n_train=200, n_test=100, n_features=5, contamination=0.1, random_state=42)
+    return X_train, X_test, y_train, y_test
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X_train = data[0]
+    return SLA2P(random_state=0, **SMALL).fit(X_train)
+
+
+# ---------------------------------------------------------------- PyOD shape
+def test_parameters(fitted):
+    for attr in ("decision_scores_", "labels_", "threshold_", "_mu", "_sigma",
+                 "n_features_in_", "network_", "projections_", "params_",
+                 "training_log_", "preprocessor_"):
+        assert hasattr(fitted, attr) and getattr(fitted, attr) is not None, attr
+    assert fitted.n_features_in_ == 5
+    assert fitted.projections_.weights.shape == (5, 8, 8)
+
+
+def test_train_scores(fitted, data):
+    assert fitted.decision_scores_.shape == (data[0].shape[0],)
+    assert np.isfinite(fitted.decision_scores_).all()
+    # The threshold comes from PyOD's contamination rule.
+    assert fitted.threshold_ == pytest.approx(
+        np.percentile(fitted.decision_scores_, 90))
+    assert fitted.labels_.sum() == pytest.approx(0.1 * len(fitted.labels_), abs=2)
+
+
+def test_prediction_scores(fitted, data):
+    X_test, y_test = data[1], data[3]
+    scores = fitted.decision_function(X_test)
+    assert scores.shape == (X_test.shape[0],)
+    # generate_data's outliers are uniform noise around Gaussian inliers:
+    # any working detector separates them.
+    assert roc_auc_score(y_test, scores) > 0.9
+
+
+def test_prediction_labels(fitted, data):
+    pred = fitted.predict(data[1])
+    assert pred.shape == (data[1].shape[0],)
+    assert set(np.unique(pred)) <= {0, 1}
+
+
+@pytest.mark.parametrize("method", ["linear", "unify"])
+def test_prediction_proba(fitted, data, method):
+    proba = fitted.predict_proba(data[1], method=method)
+    assert proba.shape == (data[1].shape[0], 2)
+    assert proba.min() >= 0 and proba.max() <= 1
+    assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_prediction_proba_unknown_method(fitted, data):
+    with pytest.raises(ValueError):
+        fitted.predict_proba(data[1], method="something")
+
+
+def test_predict_confidence(fitted, data):
+    pred, conf = fitted.predict(data[1], return_confidence=True)
+    assert pred.shape == conf.shape == (data[1].shape[0],)
+    assert conf.min() >= 0 and conf.max() <= 1
+    assert_allclose(fitted.predict_confidence(data[1]), conf)
+
+
+def test_fit_predict(data):
+    labels = SLA2P(random_state=0, **SMALL).fit_predict(data[0])
+    assert labels.shape == (data[0].shape[0],)
+
+
+def test_rank_by_contamination_object(data):
+    class HalfAboveMedian:
+        """A PyThresh-style thresholder: fit(scores), labels_, thresh_."""
+
+        def fit(self, scores):
+            self.thresh_ = float(np.median(scores))
+            self.labels_ = (scores > self.thresh_).astype(int)
+            return self
+
+    clf = SLA2P(contamination=HalfAboveMedian(), random_state=0, **SMALL).fit(data[0])
+    assert clf.threshold_ == pytest.approx(np.median(clf.decision_scores_))
+    assert clf.labels_.sum() == (clf.decision_scores_ > clf.threshold_).sum()
+
+
+# ---------------------------------------------------------------- sklearn
+def test_clone_and_params(fitted):
+    twin = clone(fitted)
+    assert twin.get_params() == fitted.get_params()
+    assert not hasattr(twin, "decision_scores_")
+    twin.set_params(epsilon=2.0, n_projections=4)
+    assert twin.epsilon == 2.0 and twin.n_projections == 4
+
+
+def test_init_stores_parameters_only():
+    clf = SLA2P(n_projections=-5, acc_threshold=7, preset="nonsense")
+    assert clf.n_projections == -5 and clf.preset == "nonsense"
+
+
+def test_unfitted_raises(data):
+    with pytest.raises(NotFittedError):
+        SLA2P().decision_function(data[1])
+
+
+# ---------------------------------------------------------------- reproducibility
+def test_same_seed_same_scores(data):
+    a = SLA2P(random_state=3, **SMALL).fit(data[0])
+    b = SLA2P(random_state=3, **SMALL).fit(data[0])
+    assert_array_equal(a.decision_scores_, b.decision_scores_)
+    assert_array_equal(a.decision_function(data[1]), b.decision_function(data[1]))
+    c = SLA2P(random_state=4, **SMALL).fit(data[0])
+    assert not np.array_equal(a.decision_scores_, c.decision_scores_)
+
+
+@pytest.mark.parametrize("random_state", [0, None, np.random.default_rng(1)])
+def test_global_rng_untouched(data, random_state):
+    np_state = np.random.get_state()
+    torch_state = torch.get_rng_state()
+    clf = SLA2P(random_state=random_state, max_train_samples=50, **SMALL).fit(data[0])
+    clf.decision_function(data[1])
+    after = np.random.get_state()
+    assert np_state[0] == after[0] and np.array_equal(np_state[1], after[1])
+    assert np_state[2:] == after[2:]
+    assert torch.equal(torch_state, torch.get_rng_state())
+
+
+def test_pickle_and_joblib_round_trip(fitted, data):
+    expected = fitted.decision_function(data[1])
+    restored = pickle.loads(pickle.dumps(fitted))
+    assert_array_equal(restored.decision_function(data[1]), expected)
+    buffer = io.BytesIO()
+    joblib.dump(fitted, buffer)
+    buffer.seek(0)
+    assert_array_equal(joblib.load(buffer).decision_function(data[1]), expected)
+    assert next(restored.network_.parameters()).device.type == "cpu"
+
+
+# ---------------------------------------------------------------- inputs
+def test_dataframe_and_dtypes(data):
+    X = np.round(data[0] * 10)
+    base = SLA2P(random_state=0, **SMALL).fit(X)
+    as_df = SLA2P(random_state=0, **SMALL).fit(pd.DataFrame(X, columns=list("abcde")))
+    assert_array_equal(base.decision_scores_, as_df.decision_scores_)
+    as_int = SLA2P(random_state=0, **SMALL).fit(X.astype(np.int64))
+    assert_array_equal(base.decision_scores_, as_int.decision_scores_)
+    as_f32 = SLA2P(random_state=0, **SMALL).fit(X.astype(np.float32))
+    assert_allclose(base.decision_scores_, as_f32.decision_scores_, rtol=1e-5, atol=1e-6)
+    assert_array_equal(base.decision_function(pd.DataFrame(X)), base.decision_scores_)
+
+
+def test_constant_columns_and_duplicate_rows():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    X[:, 1] = 3.0                       # constant column
+    X = np.vstack([X, np.repeat(X[:1], 20, axis=0)])  # duplicates
+    clf = SLA2P(random_state=0, **SMALL).fit(X)
+    assert np.isfinite(clf.decision_scores_).all()
+    dup = clf.decision_scores_[60:]
+    assert_allclose(dup, dup[0], rtol=1e-6)
+
+
+BAD_INPUTS = {
+    "nan": (np.array([[1.0, np.nan], [2.0, 3.0]]), "NaN"),
+    "inf": (np.array([[1.0, np.inf], [2.0, 3.0]]), "infinite"),
+    "one_d": (np.arange(5.0), "2-D"),
+    "zero_rows": (np.empty((0, 3)), "0 samples"),
+    "zero_cols": (np.empty((4, 0)), "0 features"),
+    "strings": (np.array([["a", "b"], ["c", "d"]]), "Non-numeric"),
+    "frame_with_text": (pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]}), "Non-numeric"),
+    "frame_with_na": (pd.DataFrame({"a": pd.array([1, None, 3], dtype="Int64")}), "NaN"),
+    "scalar": (3.0, "2-D array"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_in_fit(case):
+    X, message = BAD_INPUTS[case]
+    with pytest.raises(ValueError, match=message):
+        SLA2P(**SMALL).fit(X)
+
+
+@pytest.mark.parametrize("case", ["nan", "one_d", "zero_rows", "strings"])
+def test_bad_input_in_decision_function(fitted, case):
+    X, message = BAD_INPUTS[case]
+    with pytest.raises(ValueError, match=message):
+        fitted.decision_function(X)
+
+
+def test_feature_count_mismatch(fitted):
+    with pytest.raises(ValueError, match="3 features, but SLA2P was fitted with 5"):
+        fitted.decision_function(np.ones((4, 3)))
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"n_projections": 0}, "n_projections"),
+    ({"n_projections": 1}, "at least 2"),
+    ({"projection_dim": 2.5}, "projection_dim"),
+    ({"acc_threshold": 1.5}, "acc_threshold"),
+    ({"epsilon": -1.0}, "epsilon"),
+    ({"epsilon": float("nan")}, "epsilon"),
+    ({"batch_size": 1}, "batch_size"),
+    ({"preset": "nonsense"}, "preset"),
+    ({"contamination": 0.7}, "contamination"),
+    ({"activation": "swish"}, "activation"),
+    ({"score": "entropy"}, "score"),
+    ({"hidden_dims": (16, -1)}, "hidden_dims"),
+    ({"standardize": "yes"}, "standardize"),
+    ({"score_batch_size": 0}, "score_batch_size"),
+    ({"random_state": "seed"}, "random_state"),
+    ({"device": "tpu"}, "device"),
+])
+def test_bad_parameters(data, params, message):
+    with pytest.raises(ValueError, match=message):
+        SLA2P(**{**SMALL, **params}).fit(data[0][:50])
+
+
+def test_cuda_requested_without_cuda(data):
+    if torch.cuda.is_available():
+        assert resolve_device("cuda").type == "cuda"
+    else:
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            SLA2P(device="cuda", **SMALL).fit(data[0][:50])
+    assert resolve_device(None).type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert resolve_device("auto") == resolve_device(None)
+
+
+# ---------------------------------------------------------------- the method
+def test_epsilon_zero_is_sla(data):
+    sla = SLA2P(random_state=0, **{**SMALL, "epsilon": 0.0}).fit(data[0])
+    sla2p = SLA2P(random_state=0, **{**SMALL, "epsilon": 50.0}).fit(data[0])
+    # Same training (same seed), different scoring: the perturbation matters.
+    assert sla.training_log_.loss == sla2p.training_log_.loss
+    assert not np.allclose(sla.decision_scores_, sla2p.decision_scores_)
+    # Pushing against the prediction can only make the classifier worse on
+    # average, so the mean distance to the true pseudo-label grows.
+    assert sla2p.decision_scores_.mean() > sla.decision_scores_.mean()
+
+
+@pytest.mark.parametrize("epsilon", [0.0, 5.0])
+def test_scores_do_not_depend_on_batching(fitted, data, epsilon):
+    clf = clone(fitted).set_params(epsilon=epsilon, score_batch_size=1000)
+    clf.fit(data[0])
+    X = data[1]
+    whole = clf.decision_function(X)
+    for rows in (1, 7, 32):
+        clf.set_params(score_batch_size=rows)  # scoring-time knob: no refit
+        assert_allclose(clf.decision_function(X), whole, rtol=1e-5, atol=1e-7)
+    perm = np.random.default_rng(0).permutation(len(X))
+    assert_allclose(clf.decision_function(X[perm]), whole[perm], rtol=1e-5, atol=1e-7)
+    alone = np.array([clf.decision_function(X[i:i + 1])[0] for i in range(5)])
+    assert_allclose(alone, whole[:5], rtol=1e-5, atol=1e-7)
+    # A row scored beside very different rows keeps its score.
+    mixed = np.vstack([X[:3], 100 * np.ones((5, X.shape[1]))])
+    assert_allclose(clf.decision_function(mixed)[:3], whole[:3], rtol=1e-5, atol=1e-7)
+
+
+def test_max_train_samples_caps_training(data):
+    clf = SLA2P(random_state=0, max_train_samples=40, **SMALL).fit(data[0])
+    assert clf.decision_scores_.shape == (data[0].shape[0],)
+    # Every training batch draws pairs from the 40 kept rows only.
+    assert clf.training_log_.n_batches >= 1
+
+
+def test_paper_preset_and_overrides():
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    clf = SLA2P(preset="paper", n_projections=4, projection_dim=4,
+                epoch_num=1, random_state=0).fit(X)
+    p = clf.params_
+    assert (p["n_projections"], p["projection_dim"]) == (4, 4)  # explicit wins
+    assert p["acc_threshold"] == 0.6 and p["epsilon"] == pytest.approx(1000 / 128)
+    assert p["standardize"] is False
+    assert clf.preprocessor_.mean_ is None
+
+
+def test_verbose_shows_progress(data, capsys):
+    SLA2P(random_state=0, verbose=1, **SMALL).fit(data[0][:60])
+    err = capsys.readouterr().err
+    assert "SLA2P training" in err and "SLA2P scoring" in err

@@ -1,0 +1,42 @@
+"""The training loop and its accuracy-threshold stop."""
+
+import torch
+
+from pyod_sla2p.network import build_classifier
+from pyod_sla2p.projections import ProjectionBank
+from pyod_sla2p.training import train_classifier
+
+SETTINGS = dict(batch_size=32, lr=1e-2, adam_eps=1e-7, weight_decay=0.0, seed=0)
+
+
+def _setup(n=120, d=6, m=4, r=6):
+    x = torch.nn.functional.normalize(torch.randn(n, d, generator=torch.Generator().manual_seed(0)), dim=1)
+    bank = ProjectionBank.draw(m, d, r, seed=1)
+    return x, bank, build_classifier(r, m, (12, 24), seed=2)
+
+
+def test_stops_at_first_batch_past_threshold():
+    x, bank, net = _setup()
+    log = train_classifier(net, x, bank, acc_threshold=0.6, epoch_num=50, **SETTINGS)
+    assert log.stopped_by_threshold
+    acc = log.running_accuracy
+    assert acc[-1] > 0.6 and all(a <= 0.6 for a in acc[:-1])
+    assert len(acc) == len(log.loss) == len(log.batch_accuracy) == log.n_batches
+    assert not net.training  # left in eval mode for scoring
+
+
+def test_epoch_cap_bounds_training():
+    x, bank, net = _setup()
+    log = train_classifier(net, x, bank, acc_threshold=0.999, epoch_num=2, **SETTINGS)
+    assert not log.stopped_by_threshold
+    assert log.n_epochs == 2
+    assert log.n_batches == 2 * -(-(120 * 4) // 32)
+
+
+def test_network_is_seeded():
+    a = build_classifier(4, 3, (8,), seed=5)
+    b = build_classifier(4, 3, (8,), seed=5)
+    state = torch.get_rng_state()
+    c = build_classifier(4, 3, (8,), seed=6)
+    assert torch.equal(state, torch.get_rng_state())
+    assert torch.equal(a[0].weight, b[0].weight) and not torch.equal(a[0].weight, c[0].weight)
