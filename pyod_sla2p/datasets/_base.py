@@ -1,0 +1,239 @@
+"""The :class:`Dataset` container, the package's exceptions and validation.
+
+Every loader in :mod:`pyod_sla2p.datasets` ends by building a
+:class:`Dataset`, and ``Dataset.__post_init__`` runs :func:`validate_xy`,
+so a dataset that exists is a dataset that passed the checks: float64
+``X`` of shape (rows, features) without NaN or infinity, int64 ``y`` of
+shape (rows,) with values in {0, 1}.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, Tuple
+
+import numpy as np
+
+__all__ = [
+    "Dataset",
+    "DatasetError",
+    "UnknownDatasetError",
+    "DatasetNotFoundError",
+    "DatasetFormatError",
+    "DownloadError",
+    "ChecksumMismatchError",
+    "validate_xy",
+]
+
+
+# --------------------------------------------------------------------------
+# Exceptions.  Each one also derives from the builtin exception a caller
+# would naturally catch (ValueError, FileNotFoundError, OSError), so code
+# that knows nothing about this package still handles them sensibly.
+# --------------------------------------------------------------------------
+
+
+class DatasetError(Exception):
+    """Base class of every error raised by :mod:`pyod_sla2p.datasets`."""
+
+
+class UnknownDatasetError(DatasetError, ValueError):
+    """A dataset or suite name that is neither a file, a builtin nor known."""
+
+
+class DatasetNotFoundError(DatasetError, FileNotFoundError):
+    """A known dataset (or an explicit path) whose file is not on disk."""
+
+
+class DatasetFormatError(DatasetError, ValueError):
+    """A file that cannot be read, or whose contents are not a valid dataset.
+
+    Covers corrupt or truncated files, unsupported file types, missing
+    ``X``/``y`` variables, mismatched lengths, non-binary or NaN labels and
+    NaN or infinite features.
+    """
+
+
+class DownloadError(DatasetError, OSError):
+    """A download that failed; nothing was written to the data directory."""
+
+
+class ChecksumMismatchError(DownloadError):
+    """A downloaded file whose SHA-256 differs from the recorded one."""
+
+
+# --------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------
+
+
+def _fail(name: str, problem: str, hint: str = "") -> DatasetFormatError:
+    msg = f"dataset {name!r}: {problem}"
+    if hint:
+        msg += f" ({hint})"
+    return DatasetFormatError(msg)
+
+
+def validate_xy(X: Any, y: Any, name: str = "<unnamed>") -> Tuple[np.ndarray, np.ndarray]:
+    """Check and normalise a feature matrix and its outlier labels.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Features.  Any real numeric dtype; converted to float64.
+    y : array-like of shape (n_samples,) or (n_samples, 1) or (1, n_samples)
+        Labels, 1 = outlier and 0 = inlier.  Converted to int64.
+    name : str
+        Dataset name, used only in error messages.
+
+    Returns
+    -------
+    X : ndarray of float64, shape (n_samples, n_features)
+    y : ndarray of int64, shape (n_samples,)
+
+    Raises
+    ------
+    DatasetFormatError
+        If ``X`` is not a non-empty 2-D numeric matrix, contains NaN or
+        infinite values, ``y`` is not a vector of 0/1 labels (NaN included),
+        or the two disagree on the number of rows.  Nothing is imputed or
+        dropped silently: a benchmark on quietly repaired data would not be
+        comparable with published numbers.
+    """
+    X = np.asarray(X)
+    y = np.asarray(y)
+
+    # ---- X ---------------------------------------------------------------
+    if X.dtype.kind not in "biuf":
+        raise _fail(name, f"X has dtype {X.dtype}, expected a real numeric matrix")
+    if X.ndim != 2:
+        raise _fail(name, f"X must be 2-D (rows x features), got shape {X.shape}")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise _fail(name, f"X is empty (shape {X.shape})")
+    X = X.astype(np.float64, copy=True)
+    n_nan = int(np.isnan(X).sum())
+    if n_nan:
+        raise _fail(
+            name,
+            f"X contains {n_nan} NaN value(s)",
+            "missing values are not imputed; clean the file or drop those rows",
+        )
+    n_inf = int(np.isinf(X).sum())
+    if n_inf:
+        raise _fail(name, f"X contains {n_inf} infinite value(s)")
+
+    # ---- y ---------------------------------------------------------------
+    # MATLAB gives (n, 1) and a transposed v7.3 file may give (1, n): both
+    # are vectors, anything wider is not.
+    if y.ndim == 2 and 1 in y.shape:
+        y = y.ravel()
+    if y.ndim != 1:
+        raise _fail(name, f"y must be a vector of labels, got shape {y.shape}")
+    if y.dtype.kind not in "biuf":
+        raise _fail(name, f"y has dtype {y.dtype}, expected numeric 0/1 labels")
+    if y.dtype.kind == "f":
+        n_nan_y = int(np.isnan(y).sum())
+        if n_nan_y:
+            raise _fail(name, f"y contains {n_nan_y} NaN label(s)", "labels must be 0 or 1")
+    values = np.unique(y)
+    if not np.isin(values, (0, 1)).all():
+        shown = ", ".join(repr(v.item()) for v in values[:10])
+        more = ", ..." if values.size > 10 else ""
+        raise _fail(
+            name,
+            f"labels must be binary (0 = inlier, 1 = outlier), found values {{{shown}{more}}}",
+        )
+    y = y.astype(np.int64)
+
+    if X.shape[0] != y.shape[0]:
+        raise _fail(name, f"X has {X.shape[0]} rows but y has {y.shape[0]} labels")
+    return X, y
+
+
+# --------------------------------------------------------------------------
+# Dataset
+# --------------------------------------------------------------------------
+
+
+# eq=False: the default __eq__ would compare ndarrays element-wise and fail
+# with "truth value of an array is ambiguous"; identity equality is honest.
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A labelled anomaly-detection dataset.
+
+    Parameters
+    ----------
+    X : ndarray of float64, shape (n_samples, n_features)
+        Feature matrix.
+    y : ndarray of int64, shape (n_samples,)
+        Labels, 1 = outlier, 0 = inlier.
+    name : str
+        Short name, e.g. ``"cardio"`` or ``"synthetic_local"``.
+    source : str
+        Where it came from: a file path, or ``"builtin:<recipe>"``.
+    description : str, optional
+        Free text (builtin recipes say how they were made).
+
+    Notes
+    -----
+    The dataclass is frozen (attributes cannot be rebound) and the inputs
+    are validated and converted by :func:`validate_xy` on construction.
+    The arrays themselves stay writable so that downstream code which
+    scales data in place keeps working; copy them if you need a pristine
+    version.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    name: str
+    source: str
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        try:
+            X, y = validate_xy(self.X, self.y, self.name)
+        except DatasetFormatError as exc:
+            # Say where the bad data came from, not only its name.
+            raise DatasetFormatError(f"{exc} [source: {self.source}]") from None
+        # frozen dataclass: bypass the frozen __setattr__ once, here only.
+        object.__setattr__(self, "X", X)
+        object.__setattr__(self, "y", y)
+
+    @property
+    def n_samples(self) -> int:
+        """Number of rows."""
+        return int(self.X.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        """Number of features (columns of ``X``)."""
+        return int(self.X.shape[1])
+
+    @property
+    def n_outliers(self) -> int:
+        """Number of rows labelled 1."""
+        return int(self.y.sum())
+
+    @property
+    def outlier_fraction(self) -> float:
+        """Share of rows labelled 1, in [0, 1]."""
+        return self.n_outliers / self.n_samples
+
+    @property
+    def metadata(self) -> Dict[str, Any]:
+        """Summary as a plain dict (handy for result tables and logs)."""
+        return {
+            "name": self.name,
+            "rows": self.n_samples,
+            "features": self.n_features,
+            "outliers": self.n_outliers,
+            "outlier_fraction": self.outlier_fraction,
+            "source": self.source,
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"Dataset(name={self.name!r}, rows={self.n_samples}, "
+            f"features={self.n_features}, outliers={self.n_outliers} "
+            f"({100 * self.outlier_fraction:.2f}%), source={self.source!r})"
+        )

@@ -1,0 +1,235 @@
+"""Name resolution: one dataset (:func:`load_dataset`) or a suite of them.
+
+Suites
+------
+``builtin``
+    The datasets of :mod:`pyod_sla2p.datasets.builtin`; no files needed.
+``odds``
+    The 17 ODDS sets, ``<data_dir>/odds/<name>.mat``.
+``embeddings``
+    Every ``.npz`` in ``<data_dir>/embeddings`` (sorted by name).
+any directory
+    Every ``.mat``/``.npz``/``.csv`` file directly in it (sorted by name).
+
+A suite name wins over a directory of the same name in the current
+working directory; pass ``./odds`` to mean the directory.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from typing import Iterator, List, Optional, Sequence, Union
+
+from ._base import Dataset, DatasetNotFoundError, UnknownDatasetError
+from .builtin import BUILTIN_DATASETS, load_builtin
+from .datadir import (
+    DATA_ENV_VAR,
+    EMBEDDINGS_SUBDIR,
+    ODDS_DATASETS,
+    ODDS_SUBDIR,
+    describe_data_dir,
+)
+from .loaders import SUPPORTED_SUFFIXES, load_file
+
+__all__ = ["SUITES", "load_dataset", "load_suite", "suite_members"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+#: Named suites (any directory of dataset files is a suite as well).
+SUITES = ("odds", "embeddings", "builtin")
+
+_GET_IT = (
+    "Get the ODDS files with `python -m pyod_sla2p.datasets download` "
+    "(optionally `--data-dir DIR`), or point to an existing copy with "
+    f"data_dir=... / `--data-dir DIR` / the {DATA_ENV_VAR} environment variable"
+)
+
+
+def _looks_like_path(name_or_path: PathLike) -> bool:
+    """True if the argument names a file rather than a dataset.
+
+    A path-like object, anything with a directory separator, or a string
+    ending in a supported suffix counts as a path; bare words are names.
+    """
+    if isinstance(name_or_path, os.PathLike):
+        return True
+    text = str(name_or_path)
+    seps = {os.sep, "/"} | ({os.altsep} if os.altsep else set())
+    return any(s in text for s in seps) or Path(text).suffix.lower() in SUPPORTED_SUFFIXES
+
+
+def _where(data_dir: Path, how: str) -> str:
+    return f"data directory {data_dir} ({how})"
+
+
+def _embedding_names(data_dir: Path) -> List[str]:
+    folder = data_dir / EMBEDDINGS_SUBDIR
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("*.npz") if p.is_file())
+
+
+def load_dataset(name_or_path: PathLike, data_dir: Optional[PathLike] = None) -> Dataset:
+    """Load one labelled dataset.
+
+    Parameters
+    ----------
+    name_or_path : str or path-like
+        Tried in this order:
+
+        1. a path to a ``.mat``, ``.npz`` or ``.csv`` file (a path-like
+           object, a string containing ``/``, or a string ending in one of
+           those suffixes);
+        2. ``"builtin:<recipe>"`` or a builtin name such as ``"wine"`` or
+           ``"synthetic_local"`` (see :data:`BUILTIN_DATASETS`);
+        3. an ODDS name (``"cardio"``) -> ``<data_dir>/odds/cardio.mat``;
+        4. an embedding name (``"resnet18_MVTec-AD_bottle"``) ->
+           ``<data_dir>/embeddings/<name>.npz``.
+    data_dir : str or path-like, optional
+        Data directory; see :func:`resolve_data_dir` for the default.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    UnknownDatasetError
+        If the name matches nothing; the message suggests close names and
+        says where it looked.
+    DatasetNotFoundError
+        If the name is a known ODDS set (or an explicit path) whose file is
+        missing; the message says where it looked and how to get it.
+    DatasetFormatError
+        If the file is corrupt or its contents are invalid.
+    """
+    if _looks_like_path(name_or_path):
+        return load_file(name_or_path)
+
+    name = str(name_or_path)
+    if name.startswith("builtin:"):
+        return load_builtin(name)
+    if name in BUILTIN_DATASETS:
+        return load_builtin(name)
+
+    root, how = describe_data_dir(data_dir)
+    odds_file = root / ODDS_SUBDIR / f"{name}.mat"
+    emb_file = root / EMBEDDINGS_SUBDIR / f"{name}.npz"
+    if odds_file.is_file():
+        return load_file(odds_file)
+    if emb_file.is_file():
+        return load_file(emb_file)
+
+    if name in ODDS_DATASETS:
+        raise DatasetNotFoundError(
+            f"ODDS dataset {name!r} not found: looked for {odds_file} in the "
+            f"{_where(root, how)}. {_GET_IT}."
+        )
+
+    known = list(BUILTIN_DATASETS) + list(ODDS_DATASETS) + _embedding_names(root)
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise UnknownDatasetError(
+        f"unknown dataset {name!r}.{hint} Looked for a builtin dataset "
+        f"({', '.join(BUILTIN_DATASETS)}), for {odds_file} and for {emb_file} "
+        f"in the {_where(root, how)}. Pass a path to a .mat/.npz/.csv file to "
+        f"load your own data."
+    )
+
+
+def suite_members(name_or_dir: PathLike, data_dir: Optional[PathLike] = None) -> List[str]:
+    """List a suite's datasets without loading them.
+
+    Parameters
+    ----------
+    name_or_dir : str or path-like
+        ``"odds"``, ``"embeddings"``, ``"builtin"``, or a directory.
+    data_dir : str or path-like, optional
+        Data directory for ``odds``/``embeddings``.
+
+    Returns
+    -------
+    list of str
+        Dataset names (named suites) or absolute file paths (a directory),
+        in a stable order.  Each element is accepted by
+        ``load_dataset(member, data_dir=data_dir)``, which lets a benchmark
+        build its grid cheaply and load each dataset inside a worker.
+
+    Raises
+    ------
+    DatasetNotFoundError
+        If ``odds`` files are missing (all missing ones are listed), the
+        embeddings folder is missing or empty, or a directory holds no
+        dataset files.  Failing here, before any work starts, beats failing
+        in a worker halfway through a benchmark.
+    UnknownDatasetError
+        If ``name_or_dir`` is neither a suite nor a directory.
+    """
+    key = str(name_or_dir) if not isinstance(name_or_dir, os.PathLike) else None
+
+    if key == "builtin":
+        return list(BUILTIN_DATASETS)
+
+    if key in ("odds", "embeddings"):
+        root, how = describe_data_dir(data_dir)
+        if key == "odds":
+            missing = [n for n in ODDS_DATASETS if not (root / ODDS_SUBDIR / f"{n}.mat").is_file()]
+            if missing:
+                shown = ", ".join(missing) if len(missing) < len(ODDS_DATASETS) else "all 17"
+                raise DatasetNotFoundError(
+                    f"ODDS suite incomplete: {len(missing)} file(s) missing ({shown}) from "
+                    f"{root / ODDS_SUBDIR} in the {_where(root, how)}. {_GET_IT}."
+                )
+            return list(ODDS_DATASETS)
+        names = _embedding_names(root)
+        if not names:
+            raise DatasetNotFoundError(
+                f"no embedding files (*.npz) in {root / EMBEDDINGS_SUBDIR} in the "
+                f"{_where(root, how)}. Copy ADBench's .npz embedding files there, or "
+                f"point data_dir / --data-dir / {DATA_ENV_VAR} to a directory that has them."
+            )
+        return names
+
+    folder = Path(name_or_dir).expanduser()
+    if folder.is_dir():
+        files = sorted(
+            p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+        )
+        if not files:
+            raise DatasetNotFoundError(
+                f"directory {folder} holds no dataset files "
+                f"({', '.join('*' + s for s in SUPPORTED_SUFFIXES)})"
+            )
+        # Absolute paths: workers may run with another working directory.
+        return [str(p.resolve()) for p in files]
+
+    close = difflib.get_close_matches(str(name_or_dir), SUITES, n=2, cutoff=0.5)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise UnknownDatasetError(
+        f"unknown suite {str(name_or_dir)!r}.{hint} Use one of {', '.join(SUITES)}, "
+        f"or an existing directory of .mat/.npz/.csv files ({folder.resolve()} is not one)."
+    )
+
+
+def load_suite(name_or_dir: PathLike, data_dir: Optional[PathLike] = None) -> Iterator[Dataset]:
+    """Yield the datasets of a suite, one at a time.
+
+    Parameters
+    ----------
+    name_or_dir : str or path-like
+        ``"odds"``, ``"embeddings"``, ``"builtin"``, or a directory of
+        ``.mat``/``.npz``/``.csv`` files.
+    data_dir : str or path-like, optional
+        Data directory for ``odds``/``embeddings``.
+
+    Returns
+    -------
+    iterator of Dataset
+        Lazily loaded in :func:`suite_members` order.  The member list is
+        computed right away, so a missing suite raises at the call, not at
+        the first ``next()``.
+    """
+    members: Sequence[str] = suite_members(name_or_dir, data_dir=data_dir)
+    return (load_dataset(m, data_dir=data_dir) for m in members)
