@@ -119,10 +119,10 @@ def score_rows(network, x, bank, *, epsilon, batch_rows, score="brier",
         chunk = torch.as_tensor(x[start:start + batch_rows], dtype=torch.float32,
                                 device=device)
         b = chunk.shape[0]
-        with torch.no_grad():
+        with torch.no_grad():  # not inference_mode: perturb needs autograd on z
             z = bank.project_all(chunk).reshape(b * m, -1)
         z = perturb(network, z, epsilon)
-        with torch.no_grad():
+        with torch.inference_mode():
             per_pair = pair_scores(network(z), labels_full[:b * m], score)
         out[start:start + b] = per_pair.view(b, m).mean(dim=1).double().cpu().numpy()
     return out

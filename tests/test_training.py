@@ -40,3 +40,20 @@ def test_network_is_seeded():
     c = build_classifier(4, 3, (8,), seed=6)
     assert torch.equal(state, torch.get_rng_state())
     assert torch.equal(a[0].weight, b[0].weight) and not torch.equal(a[0].weight, c[0].weight)
+
+
+def test_fold_batchnorm_keeps_the_function():
+    from pyod_sla2p.network import fold_batchnorm
+    net = build_classifier(5, 3, (7, 9), seed=0)
+    net.train()
+    with torch.no_grad():
+        for _ in range(3):  # give BatchNorm non-trivial running statistics
+            net(torch.randn(32, 5, generator=torch.Generator().manual_seed(_)) * 3 + 1)
+    net.eval()
+    state = torch.get_rng_state()
+    folded = fold_batchnorm(net)
+    assert torch.equal(state, torch.get_rng_state())
+    assert not any(isinstance(layer, torch.nn.BatchNorm1d) for layer in folded)
+    z = torch.randn(20, 5, generator=torch.Generator().manual_seed(9))
+    with torch.no_grad():
+        assert torch.allclose(folded(z), net(z), atol=1e-5)
