@@ -13,13 +13,15 @@ PAPER_PRESET = {
     "projection_dim": 256,
     "acc_threshold": 0.6,
     "epsilon": 1000.0 / 128.0,
+    "perturbation": "gradient",
+    "views": ("direction",),
     "standardize": False,
 }
 
 PRESETS = {"paper": PAPER_PRESET}
 
 AUTO_PARAMETERS = ("n_projections", "projection_dim", "acc_threshold",
-                   "epsilon", "standardize")
+                   "epsilon", "perturbation", "views", "standardize")
 
 
 def shape_rule(n_samples, n_features):
@@ -39,6 +41,8 @@ def shape_rule(n_samples, n_features):
         "projection_dim": 64,
         "acc_threshold": 0.3,
         "epsilon": 0.0,
+        "perturbation": "gradient",
+        "views": ("direction", "homogeneous"),
         "standardize": True,
     }
 

@@ -8,7 +8,6 @@ projection bank), :mod:`.network` (the pseudo-label classifier),
 adversarial perturbation and the score).
 """
 
-import copy
 import numbers
 
 import numpy as np
@@ -17,12 +16,10 @@ from pyod.models.base import BaseDetector
 from sklearn.utils.validation import check_is_fitted
 
 from .defaults import resolve_parameters
-from .network import ACTIVATIONS, build_classifier, fold_batchnorm
-from .preprocessing import RowPreprocessor
-from .projections import ProjectionBank
-from .scoring import SCORES, score_rows
-from .training import train_classifier
+from .network import ACTIVATIONS
+from .scoring import PERTURBATIONS, SCORES
 from .validation import check_input
+from .views import COMBINATIONS, VIEWS, combine, fit_view, set_score_statistics
 
 # Pairs (row, projection) per scoring chunk when ``score_batch_size="auto"``:
 # large enough to keep the matmuls efficient, small enough that a chunk's
@@ -59,12 +56,29 @@ class SLA2P(BaseDetector):
     acc_threshold : float in (0, 1) or "auto", default="auto"
         Training stops as soon as the epoch's running accuracy exceeds it.
     epsilon : float >= 0 or "auto", default="auto"
-        Step of the adversarial perturbation on the *per-row* gradient. 0
-        disables the perturbation (the paper's SLA ablation). The script's
-        ``1000`` on its batch-mean gradient equals ``1000 / 128 = 7.8125`` here.
+        Step of the adversarial perturbation, on the *per-row* gradient. 0
+        disables the perturbation (the paper's SLA ablation). With
+        ``perturbation="gradient"`` the script's ``1000`` on its batch-mean
+        gradient equals ``1000 / 128 = 7.8125`` here.
+    perturbation : {"gradient", "relative"} or "auto", default="auto"
+        ``"gradient"``: ``z + epsilon * g`` with the raw per-row gradient ``g``
+        (the paper). ``"relative"``: a step of ``epsilon`` times the
+        transformed row's norm along ``g``, comparable across data sets.
     score : {"brier", "log_prob"}, default="brier"
         Per-projection score: the paper's Brier distance, or the negative log
         probability of the true pseudo-label.
+    views : "auto", "direction", "homogeneous", "both" or a list of them
+        Which pipelines to fit. ``"direction"`` is the paper's: rows scaled
+        to unit L2 norm, so only their direction counts; it finds local and
+        contextual outliers. ``"homogeneous"`` appends the constant
+        coordinate ``sqrt(n_features)`` before the normalisation so that a
+        row's magnitude survives; it finds extreme-value outliers. With
+        both, each view's scores are standardised by its training scores and
+        combined by ``combine``.
+    combine : {"max", "average"}, default="max"
+        How the standardised scores of several views are combined (``combo``'s
+        ``maximization`` or ``average``). Max flags a row that either view
+        finds abnormal.
     standardize : bool or "auto", default="auto"
         Standardise each feature (mean and standard deviation learned in
         ``fit``) before the row L2 normalisation. ``"auto"`` is True, as in
@@ -95,7 +109,8 @@ class SLA2P(BaseDetector):
         setting: 256 projections of width 256, accuracy stop 0.6, epsilon
         7.8125 (their 1000 on the batch-mean gradient), no standardisation.
         BatchNorm weights start at 1 (current PyTorch), not at the uniform
-        (0, 1) draw of the PyTorch 0.4 the script ran on.
+        (0, 1) draw of the PyTorch 0.4 the script ran on. One view
+        (direction), raw-gradient perturbation.
     device : None, "auto", "cpu", "cuda" or torch.device, default=None
         None and "auto" pick CUDA when available, else CPU. A fitted model
         scores on whatever device this resolves to at call time, so a model
@@ -119,20 +134,19 @@ class SLA2P(BaseDetector):
         Feature count seen in ``fit``.
     params_ : dict
         The parameters actually used, with ``"auto"`` resolved.
-    preprocessor_ : RowPreprocessor
-        Learned standardisation and row normalisation.
-    projections_ : ProjectionBank
-        The random projections, drawn once in ``fit``.
-    network_ : torch.nn.Module
-        The trained pseudo-label classifier.
-    training_log_ : TrainingLog
-        Running accuracy and loss per batch; whether the threshold fired.
+    views_ : list of FittedView
+        One fitted pipeline per view, each with its ``preprocessor`` (learned
+        standardisation and row normalisation), ``projections`` (the bank drawn
+        once in ``fit``), ``network`` (the trained classifier),
+        ``training_log`` (running accuracy and loss per batch; whether the
+        threshold fired) and the mean and spread of its training scores.
 
     Notes
     -----
     The ``"auto"`` rule is in :func:`pyod_sla2p.defaults.shape_rule` and
-    depends on the training data's shape only. Currently: 64 projections of
-    width 64, accuracy stop 0.3, epsilon 0, standardisation on.
+    depends on the training data's shape only. Currently: both views, 64
+    projections of width 64, accuracy stop 0.3, epsilon 0 (the perturbation
+    did not help on the benchmarks; see the README), standardisation on.
 
     References
     ----------
@@ -154,7 +168,8 @@ class SLA2P(BaseDetector):
     def __init__(self, contamination=0.1, n_projections="auto",
                  projection_dim="auto", hidden_dims="auto",
                  activation="leaky_relu", acc_threshold="auto", epsilon="auto",
-                 score="brier", standardize="auto", epoch_num=1000,
+                 perturbation="auto", score="brier", views="auto", combine="max",
+                 standardize="auto", epoch_num=1000,
                  batch_size=128, lr=1e-3, adam_eps=1e-7, weight_decay=5e-4,
                  max_train_samples=10000, score_batch_size="auto", preset=None,
                  device=None, random_state=None, verbose=0):
@@ -166,7 +181,10 @@ class SLA2P(BaseDetector):
         self.activation = activation
         self.acc_threshold = acc_threshold
         self.epsilon = epsilon
+        self.perturbation = perturbation
         self.score = score
+        self.views = views
+        self.combine = combine
         self.standardize = standardize
         self.epoch_num = epoch_num
         self.batch_size = batch_size
@@ -197,39 +215,23 @@ class SLA2P(BaseDetector):
         self._set_n_classes(y)
         n_samples, n_features = X.shape
         params = resolve_parameters(self.get_params(), n_samples, n_features)
+        params["views"] = _check_views(params["views"])
         _check_parameters(params)
         device = resolve_device(self.device)
-        seeds = _draw_seeds(self.random_state, 4)
+        seeds = _draw_seeds(self.random_state, 4 * len(params["views"]))
 
         self.n_features_in_ = n_features
         self.params_ = params
-        self.preprocessor_ = RowPreprocessor(params["standardize"]).fit(X)
-        x_proc = self.preprocessor_.transform(X)
-
-        r = params["projection_dim"]
-        hidden = (2 * r, 4 * r) if _is_auto(params["hidden_dims"]) \
-            else tuple(int(h) for h in params["hidden_dims"])
-        self.projections_ = ProjectionBank.draw(
-            params["n_projections"], n_features, r, seed=seeds[0])
-        network = build_classifier(r, params["n_projections"], hidden,
-                                   params["activation"], seed=seeds[1])
-
-        train_rows = x_proc
-        cap = params["max_train_samples"]
-        if cap is not None and n_samples > cap:
-            pick = np.random.default_rng(seeds[2]).choice(n_samples, cap, replace=False)
-            train_rows = x_proc[np.sort(pick)]
-
-        self.network_ = network.to(device)
-        bank = self.projections_.to(device)
-        self.training_log_ = train_classifier(
-            self.network_, torch.as_tensor(train_rows, device=device), bank,
-            acc_threshold=params["acc_threshold"], epoch_num=params["epoch_num"],
-            batch_size=params["batch_size"], lr=params["lr"],
-            adam_eps=params["adam_eps"], weight_decay=params["weight_decay"],
-            seed=seeds[3], verbose=bool(self.verbose))
-
-        self.decision_scores_ = self._score_processed(x_proc, device)
+        self.views_ = []
+        raw = []
+        for i, name in enumerate(params["views"]):
+            view = fit_view(name, X, params, seeds[4 * i:4 * i + 4], device,
+                            verbose=bool(self.verbose))
+            scores = view.score(X, self._scoring_params(), device, bool(self.verbose))
+            set_score_statistics(view, scores)
+            self.views_.append(view)
+            raw.append(scores)
+        self.decision_scores_ = combine(self.views_, raw, params["combine"])
         self._process_decision_scores()
         return self
 
@@ -248,37 +250,34 @@ class SLA2P(BaseDetector):
         -------
         ndarray of shape (n_samples,)
         """
-        check_is_fitted(self, ["decision_scores_", "network_", "projections_"])
+        check_is_fitted(self, ["decision_scores_", "views_"])
         X = check_input(X, n_features=self.n_features_in_)
         device = resolve_device(self.device)
-        return self._score_processed(self.preprocessor_.transform(X), device)
+        params = self._scoring_params()
+        raw = [view.score(X, params, device, bool(self.verbose)) for view in self.views_]
+        return combine(self.views_, raw, self.params_["combine"])
 
-    def _score_processed(self, x_proc, device):
-        params = self.params_
-        m = params["n_projections"]
+    def _scoring_params(self):
+        """The fitted method parameters plus the live scoring chunk size."""
+        params = dict(self.params_)
         # Read live, not from params_: the chunk size changes memory and
         # speed, never the scores, so it may be set after fit.
         rows = self.score_batch_size
         if _is_auto(rows):
-            rows = max(1, _SCORE_PAIRS_PER_CHUNK // m)
+            rows = max(1, _SCORE_PAIRS_PER_CHUNK // params["n_projections"])
         elif not isinstance(rows, (numbers.Integral, np.integer)) or rows < 1:
             raise ValueError(f"score_batch_size must be a positive integer or "
                              f"'auto', got {rows!r}.")
-        network = fold_batchnorm(self.network_.to(device))
-        return score_rows(network, x_proc, self.projections_.to(device),
-                          epsilon=params["epsilon"], batch_rows=int(rows),
-                          score=params["score"], device=device,
-                          verbose=bool(self.verbose))
+        params["score_batch_rows"] = int(rows)
+        return params
 
     # ---------------------------------------------------------- persistence
     def __getstate__(self):
         # Pickle the fitted tensors on the CPU so a model fitted on a GPU
         # loads on a machine without one; scoring moves them where needed.
         state = self.__dict__.copy()
-        if "network_" in state:
-            state["network_"] = copy.deepcopy(state["network_"]).cpu()
-        if "projections_" in state:
-            state["projections_"] = state["projections_"].to("cpu")
+        if "views_" in state:
+            state["views_"] = [view.to_cpu() for view in state["views_"]]
         return state
 
 
@@ -304,6 +303,21 @@ def resolve_device(device):
         raise ValueError(f"device={device!r} was requested but CUDA is not "
                          "available here; use device=None or 'cpu'.")
     return resolved
+
+
+def _check_views(views):
+    """Normalise the ``views`` parameter to a tuple of view names."""
+    if isinstance(views, str):
+        views = VIEWS if views == "both" else (views,)
+    try:
+        views = tuple(views)
+    except TypeError:
+        views = (views,)
+    unknown = [v for v in views if v not in VIEWS]
+    if not views or unknown or len(set(views)) != len(views):
+        raise ValueError(f"views must be 'auto', 'both', one of {VIEWS} or a "
+                         f"list of distinct names from it, got {views!r}.")
+    return views
 
 
 def _is_auto(value):
@@ -373,6 +387,12 @@ def _check_parameters(p):
     if p["activation"] not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, "
                          f"got {p['activation']!r}.")
+    if p["perturbation"] not in PERTURBATIONS:
+        raise ValueError(f"perturbation must be one of {PERTURBATIONS}, "
+                         f"got {p['perturbation']!r}.")
+    if p["combine"] not in COMBINATIONS:
+        raise ValueError(f"combine must be one of {sorted(COMBINATIONS)}, "
+                         f"got {p['combine']!r}.")
     if p["score"] not in SCORES:
         raise ValueError(f"score must be one of {SCORES}, got {p['score']!r}.")
     if not isinstance(p["standardize"], (bool, np.bool_)):

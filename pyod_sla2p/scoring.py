@@ -23,9 +23,10 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 SCORES = ("brier", "log_prob")
+PERTURBATIONS = ("gradient", "relative")
 
 
-def perturb(network, z, epsilon):
+def perturb(network, z, epsilon, mode="gradient"):
     """Push each row of ``z`` against the classifier's own prediction.
 
     Parameters
@@ -34,13 +35,21 @@ def perturb(network, z, epsilon):
         In eval mode, so that rows are independent.
     z : torch.Tensor of shape (k, r)
     epsilon : float
-        Step on the raw per-row gradient (not its sign, as in the paper).
+        Step size; its meaning depends on ``mode``.
+    mode : {"gradient", "relative"}, default="gradient"
+        ``"gradient"``: ``z + epsilon * g`` on the raw per-row gradient ``g``
+        (the paper; not its sign). ``"relative"``: ``z + epsilon * |z| *
+        g / |g|``, a step of ``epsilon`` times the row's own norm along the
+        gradient direction, so one ``epsilon`` means the same on every data
+        set and for every row, however small its gradient.
 
     Returns
     -------
     torch.Tensor of shape (k, r)
-        ``z + epsilon * grad_z CE(f(z), argmax f(z))``, detached.
+        The perturbed rows, detached.
     """
+    if mode not in PERTURBATIONS:
+        raise ValueError(f"Unknown perturbation {mode!r}; choose one of {PERTURBATIONS}.")
     if epsilon == 0:
         return z
     with torch.enable_grad():
@@ -50,7 +59,11 @@ def perturb(network, z, epsilon):
         # Sum, not mean: each row gets the gradient of its own loss only.
         loss = F.cross_entropy(logits, predicted, reduction="sum")
         (grad,) = torch.autograd.grad(loss, z)
-    return (z + epsilon * grad).detach()
+    z = z.detach()
+    if mode == "relative":
+        grad = grad * (z.norm(dim=1, keepdim=True)
+                       / grad.norm(dim=1, keepdim=True).clamp_min(1e-30))
+    return z + epsilon * grad
 
 
 def pair_scores(logits, labels, score="brier"):
@@ -81,7 +94,7 @@ def pair_scores(logits, labels, score="brier"):
 
 
 def score_rows(network, x, bank, *, epsilon, batch_rows, score="brier",
-               device="cpu", verbose=False):
+               perturbation="gradient", device="cpu", verbose=False):
     """Anomaly score of every row: the mean pair score over all projections.
 
     Parameters
@@ -93,12 +106,13 @@ def score_rows(network, x, bank, *, epsilon, batch_rows, score="brier",
     bank : ProjectionBank
         On ``device``.
     epsilon : float
-        Perturbation step on the per-row gradient; 0 gives SLA (no
-        perturbation).
+        Perturbation step (see :func:`perturb`); 0 gives SLA (no perturbation).
     batch_rows : int
         Rows per chunk; each chunk holds ``batch_rows * M`` pairs. Scores do
         not depend on it.
     score : {"brier", "log_prob"}, default="brier"
+    perturbation : {"gradient", "relative"}, default="gradient"
+        How ``epsilon`` scales the step (see :func:`perturb`).
     device : str or torch.device, default="cpu"
     verbose : bool, default=False
         Show a progress bar over chunks.
@@ -121,7 +135,7 @@ def score_rows(network, x, bank, *, epsilon, batch_rows, score="brier",
         b = chunk.shape[0]
         with torch.no_grad():  # not inference_mode: perturb needs autograd on z
             z = bank.project_all(chunk).reshape(b * m, -1)
-        z = perturb(network, z, epsilon)
+        z = perturb(network, z, epsilon, perturbation)
         with torch.inference_mode():
             per_pair = pair_scores(network(z), labels_full[:b * m], score)
         out[start:start + b] = per_pair.view(b, m).mean(dim=1).double().cpu().numpy()

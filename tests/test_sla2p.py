@@ -38,11 +38,13 @@ def fitted(data):
 # ---------------------------------------------------------------- PyOD shape
 def test_parameters(fitted):
     for attr in ("decision_scores_", "labels_", "threshold_", "_mu", "_sigma",
-                 "n_features_in_", "network_", "projections_", "params_",
-                 "training_log_", "preprocessor_"):
+                 "n_features_in_", "views_", "params_"):
         assert hasattr(fitted, attr) and getattr(fitted, attr) is not None, attr
     assert fitted.n_features_in_ == 5
-    assert fitted.projections_.weights.shape == (5, 8, 8)
+    direction, homogeneous = fitted.views_
+    assert direction.projections.weights.shape == (5, 8, 8)
+    # The homogeneous view sees one extra (constant) coordinate.
+    assert homogeneous.projections.weights.shape == (6, 8, 8)
 
 
 def test_train_scores(fitted, data):
@@ -157,7 +159,8 @@ def test_pickle_and_joblib_round_trip(fitted, data):
     joblib.dump(fitted, buffer)
     buffer.seek(0)
     assert_array_equal(joblib.load(buffer).decision_function(data[1]), expected)
-    assert next(restored.network_.parameters()).device.type == "cpu"
+    assert all(next(v.network.parameters()).device.type == "cpu"
+               for v in restored.views_)
 
 
 # ---------------------------------------------------------------- inputs
@@ -231,6 +234,10 @@ def test_feature_count_mismatch(fitted):
     ({"hidden_dims": (16, -1)}, "hidden_dims"),
     ({"standardize": "yes"}, "standardize"),
     ({"score_batch_size": 0}, "score_batch_size"),
+    ({"views": "sideways"}, "views"),
+    ({"views": ()}, "views"),
+    ({"combine": "median"}, "combine"),
+    ({"perturbation": "sign"}, "perturbation"),
     ({"random_state": "seed"}, "random_state"),
     ({"device": "tpu"}, "device"),
 ])
@@ -254,7 +261,8 @@ def test_epsilon_zero_is_sla(data):
     sla = SLA2P(random_state=0, **{**SMALL, "epsilon": 0.0}).fit(data[0])
     sla2p = SLA2P(random_state=0, **{**SMALL, "epsilon": 50.0}).fit(data[0])
     # Same training (same seed), different scoring: the perturbation matters.
-    assert sla.training_log_.loss == sla2p.training_log_.loss
+    assert [v.training_log.loss for v in sla.views_] == \
+        [v.training_log.loss for v in sla2p.views_]
     assert not np.allclose(sla.decision_scores_, sla2p.decision_scores_)
     # Pushing against the prediction can only make the classifier worse on
     # average, so the mean distance to the true pseudo-label grows.
@@ -269,21 +277,21 @@ def test_scores_do_not_depend_on_batching(fitted, data, epsilon):
     whole = clf.decision_function(X)
     for rows in (1, 7, 32):
         clf.set_params(score_batch_size=rows)  # scoring-time knob: no refit
-        assert_allclose(clf.decision_function(X), whole, rtol=1e-5, atol=1e-7)
+        assert_allclose(clf.decision_function(X), whole, rtol=1e-5, atol=2e-5)
     perm = np.random.default_rng(0).permutation(len(X))
-    assert_allclose(clf.decision_function(X[perm]), whole[perm], rtol=1e-5, atol=1e-7)
+    assert_allclose(clf.decision_function(X[perm]), whole[perm], rtol=1e-5, atol=2e-5)
     alone = np.array([clf.decision_function(X[i:i + 1])[0] for i in range(5)])
-    assert_allclose(alone, whole[:5], rtol=1e-5, atol=1e-7)
+    assert_allclose(alone, whole[:5], rtol=1e-5, atol=2e-5)
     # A row scored beside very different rows keeps its score.
     mixed = np.vstack([X[:3], 100 * np.ones((5, X.shape[1]))])
-    assert_allclose(clf.decision_function(mixed)[:3], whole[:3], rtol=1e-5, atol=1e-7)
+    assert_allclose(clf.decision_function(mixed)[:3], whole[:3], rtol=1e-5, atol=2e-5)
 
 
 def test_max_train_samples_caps_training(data):
     clf = SLA2P(random_state=0, max_train_samples=40, **SMALL).fit(data[0])
     assert clf.decision_scores_.shape == (data[0].shape[0],)
     # Every training batch draws pairs from the 40 kept rows only.
-    assert clf.training_log_.n_batches >= 1
+    assert all(v.training_log.n_batches >= 1 for v in clf.views_)
 
 
 def test_paper_preset_and_overrides():
@@ -294,10 +302,52 @@ def test_paper_preset_and_overrides():
     assert (p["n_projections"], p["projection_dim"]) == (4, 4)  # explicit wins
     assert p["acc_threshold"] == 0.6 and p["epsilon"] == pytest.approx(1000 / 128)
     assert p["standardize"] is False
-    assert clf.preprocessor_.mean_ is None
+    assert [v.name for v in clf.views_] == ["direction"]
+    assert clf.views_[0].preprocessor.mean_ is None
 
 
 def test_verbose_shows_progress(data, capsys):
     SLA2P(random_state=0, verbose=1, **SMALL).fit(data[0][:60])
     err = capsys.readouterr().err
     assert "SLA2P training" in err and "SLA2P scoring" in err
+
+
+@pytest.mark.parametrize("views", ["direction", "homogeneous", "both",
+                                   ["homogeneous", "direction"]])
+def test_views(data, views):
+    clf = SLA2P(random_state=0, views=views, **SMALL).fit(data[0])
+    expected = views if isinstance(views, list) else {
+        "direction": ["direction"], "homogeneous": ["homogeneous"],
+        "both": ["direction", "homogeneous"]}[views]
+    assert [v.name for v in clf.views_] == list(expected)
+    assert roc_auc_score(data[3], clf.decision_function(data[1])) > 0.9
+
+
+def test_two_views_combine_standardised_scores(data):
+    kwargs = dict(random_state=0, **SMALL)
+    both = SLA2P(views="both", combine="max", **kwargs).fit(data[0])
+    raw = [v.score(data[1], both._scoring_params(), resolve_device("cpu"))
+           for v in both.views_]
+    z = [(s - v.score_mean) / v.score_std for v, s in zip(both.views_, raw)]
+    assert_allclose(both.decision_function(data[1]), np.maximum(*z), rtol=1e-6)
+    avg = clone(both).set_params(combine="average").fit(data[0])
+    assert_allclose(avg.decision_function(data[1]), (z[0] + z[1]) / 2, rtol=1e-6)
+    # Each view's statistics are those of its own training scores.
+    train_raw = both.views_[0].score(data[0], both._scoring_params(), resolve_device("cpu"))
+    assert both.views_[0].score_mean == pytest.approx(train_raw.mean())
+
+
+def test_homogeneous_view_sees_magnitude():
+    # Rows that differ only in length are identical to the direction view
+    # and different to the homogeneous one.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    X_scaled = np.vstack([X[:5], 6 * X[:5]])
+    direction = SLA2P(random_state=0, views="direction", standardize=False,
+                      **SMALL).fit(X)
+    homogeneous = SLA2P(random_state=0, views="homogeneous", standardize=False,
+                        **SMALL).fit(X)
+    d = direction.decision_function(X_scaled)
+    h = homogeneous.decision_function(X_scaled)
+    assert_allclose(d[:5], d[5:], rtol=1e-5)
+    assert (h[5:] > h[:5]).mean() >= 0.8
