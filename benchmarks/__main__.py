@@ -1,0 +1,305 @@
+"""Command line: ``python -m benchmarks [options]`` and ``python -m benchmarks report``.
+
+Run from the repository root. ``main(argv)`` returns the exit code: 0 done
+(failed cells are results, not failures of the run), 2 bad input (nothing
+ran), 130 interrupted (finished rows are kept; rerun with ``--resume``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+from .detectors import DEFAULT_DETECTORS, REGISTRY, SpecError, load_config, resolve_detectors
+from .protocols import PROTOCOLS, TEST_SIZE
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "out"
+
+_EPILOG = f"""\
+detector specifications:
+  --detectors takes a comma-separated list of [LABEL=]NAME[:KEY=VALUE[:KEY=VALUE...]].
+  Values are Python literals (5, 0.1, None, [64,32], 'cpu'; true/false/none too),
+  anything else is a string. Commas inside brackets do not split the list.
+    --detectors sla2p,lof:n_neighbors=10,iforest
+    --detectors sla2p,sla2p-wide=sla2p:n_projections=128:projection_dim=128
+  --set NAME:KEY=VALUE (repeatable) overrides a listed detector; --config FILE
+  (JSON, or TOML on Python >= 3.11) maps detector names to keyword arguments,
+  e.g. {{"sla2p": {{"epsilon": 0}}, "lof": {{"n_neighbors": 10}}}}; without
+  --detectors its detectors are run. random_state is set from --seeds.
+  Unknown names or parameters stop the run before any cell starts; a value that
+  only fails in fit (lof:n_neighbors=-3) gives an error row for its cells.
+  Registry: {', '.join(REGISTRY)}.
+  Default set: {','.join(DEFAULT_DETECTORS)}.   (--list-detectors for details)
+
+protocols:
+  inductive     for each seed: train_test_split(test_size={TEST_SIZE}, random_state=seed),
+                z-scores fitted on train, fit on train, score test (PyOD's benchmark)
+  transductive  z-scores, fit and score on all rows (the paper's unsupervised setting);
+                scores are the detector's decision_scores_
+  Every detector sees identical splits.
+
+output (in --out):
+  results.csv       one row per cell, appended as cells finish: dataset, detector,
+                    protocol, seed, roc_auc, average_precision, precision_at_n,
+                    fit_seconds, score_seconds, peak_memory_mb, error, status, ...
+  run_config.json   command, datasets, detectors with parameters, seeds, versions
+  table_*.md/.csv, summary.md, boxplot_roc_auc.png, cd_diagram.png
+                    (also: python -m benchmarks report --out DIR)
+
+examples:
+  python -m benchmarks                                   # builtin suite, default detectors
+  python -m benchmarks --suite odds --data-dir ../shared/datasets --out runs/odds
+  python -m benchmarks --suite odds --out runs/odds --resume
+  python -m benchmarks --suite embeddings --scheduler tcp://10.0.0.5:8786 --out runs/emb
+"""
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
+
+
+def _n_jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("must not be 0 (use 1 for sequential, -1 for all cores)")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
+    return value
+
+
+def parse_seeds(text: str) -> List[int]:
+    """``"0,1,2"`` -> ``[0, 1, 2]``; ``"0-4"`` -> ``[0, 1, 2, 3, 4]``; no duplicates."""
+    seeds: List[int] = []
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if "-" in part[1:]:
+                a, b = part.split("-", 1)
+                lo, hi = int(a), int(b)
+                if hi < lo:
+                    raise ValueError
+                seeds.extend(range(lo, hi + 1))
+            else:
+                seeds.append(int(part))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"bad seeds {text!r}: expected non-negative integers like 0,1,2 or 0-4") from None
+    if not seeds or any(s < 0 for s in seeds):
+        raise argparse.ArgumentTypeError(f"bad seeds {text!r}: seeds must be >= 0")
+    if len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"bad seeds {text!r}: a seed is repeated")
+    return seeds
+
+
+def _comma_list(text: str) -> List[str]:
+    items = [t.strip() for t in text.split(",")]
+    if not all(items):
+        raise argparse.ArgumentTypeError(f"bad list {text!r}")
+    return items
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit code 2
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of a benchmark run."""
+    p = _Parser(
+        prog="python -m benchmarks",
+        description="Benchmark SLA2P beside PyOD's detectors on identical splits: every "
+                    "(dataset, detector, seed) cell runs in its own process with a timeout, "
+                    "its metrics are appended to results.csv, and tables, ranks and plots "
+                    "are written at the end. `python -m benchmarks report --out DIR` "
+                    "rewrites the report from an existing results.csv.",
+        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--suite", default="builtin", metavar="NAME|DIR",
+                   help="datasets: 'builtin' (default; small embedded sets, no files), 'odds' "
+                        "(17 ODDS .mat files), 'embeddings' (.npz files), or a directory of "
+                        ".mat/.npz/.csv files")
+    p.add_argument("--data-dir", metavar="DIR",
+                   help="data directory holding odds/ and embeddings/ (default: "
+                        "$PYOD_SLA2P_DATA, else ~/.cache/pyod_sla2p)")
+    p.add_argument("--datasets", type=_comma_list, metavar="A,B",
+                   help="run only these datasets of the suite")
+    p.add_argument("--detectors", metavar="SPEC,...",
+                   help="detectors to run, with optional NAME:KEY=VALUE overrides (see below); "
+                        "default: the config file's detectors, else the default set")
+    p.add_argument("--set", dest="sets", action="append", default=[],
+                   metavar="NAME:KEY=VALUE", help="override a parameter of a listed detector "
+                                                  "(repeatable)")
+    p.add_argument("--config", metavar="FILE",
+                   help="JSON/TOML file mapping detector names to keyword arguments")
+    p.add_argument("--seeds", type=parse_seeds, default=[0, 1, 2], metavar="0,1,2",
+                   help="seeds: split seeds (inductive) and detector random_state "
+                        "(default 0,1,2; ranges like 0-4 work)")
+    p.add_argument("--protocol", choices=PROTOCOLS, default="inductive",
+                   help="inductive (default; PyOD's train/test protocol) or transductive "
+                        "(fit and score all rows)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                   help=f"output directory (default: {DEFAULT_OUT})")
+    p.add_argument("--n-jobs", type=_n_jobs, default=-1, metavar="N",
+                   help="cells run in parallel on this machine (joblib; -1 = all cores, the "
+                        "default); BLAS/torch threads per cell = cores // N")
+    p.add_argument("--threads-per-cell", type=_positive_int, metavar="T",
+                   help="BLAS/OpenMP/torch threads per cell (default: cores // parallel "
+                        "cells; on Dask: cores // threads of the worker)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the cells on a Dask distributed cluster (e.g. tcp://host:8786) "
+                        "instead of locally; workers need this repository on their "
+                        "PYTHONPATH (or run from its root) and the data at --data-dir")
+    p.add_argument("--resume", action="store_true",
+                   help="continue a run in --out: skip cells with an ok row, rerun error and "
+                        "timeout cells (their old rows are replaced)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="delete an existing results.csv in --out and start over")
+    p.add_argument("--timeout", type=_positive_float, default=1800.0, metavar="SECONDS",
+                   help="wall-clock limit per cell (load, fit and score); a cell past it is "
+                        "killed and recorded with status timeout (default 1800)")
+    p.add_argument("--no-report", action="store_true",
+                   help="do not write tables and plots at the end")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--list-detectors", action="store_true",
+                   help="list the registry (name, class, default arguments) and exit")
+    return p
+
+
+def build_report_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m benchmarks report``."""
+    p = _Parser(prog="python -m benchmarks report",
+                description="Write the tables (table_*.md/.csv), summary.md, "
+                            "boxplot_roc_auc.png and cd_diagram.png for DIR/results.csv.")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                   help=f"directory holding results.csv (default: {DEFAULT_OUT})")
+    return p
+
+
+def _list_detectors() -> str:
+    lines = []
+    for name, entry in REGISTRY.items():
+        mark = "*" if name in DEFAULT_DETECTORS else " "
+        extra = f" {dict(entry.defaults)}" if entry.defaults else ""
+        lines.append(f"{mark} {name:<12} {entry.estimator}{extra}  -- {entry.description}")
+    lines.append("(* = default set)")
+    return "\n".join(lines)
+
+
+def _report(argv: Sequence[str]) -> int:
+    from .report import write_report
+    from .resultsfile import ResultsFileError
+
+    args = build_report_parser().parse_args(argv)
+    if not (args.out / "results.csv").is_file():
+        print(f"python -m benchmarks report: error: no results.csv in {args.out}", file=sys.stderr)
+        return 2
+    try:
+        paths = write_report(args.out)
+    except (ResultsFileError, ValueError) as exc:
+        print(f"python -m benchmarks report: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(paths)} files to {args.out}")
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"python -m benchmarks: error: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the command line; returns the exit code (argparse's exits included)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] == "report":
+            return _report(argv[1:])
+        return _run(argv)
+    except SystemExit as exc:  # --help, argparse errors
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+
+
+def _run(argv: List[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if args.list_detectors:
+        print(_list_detectors())
+        return 0
+    if args.resume and args.overwrite:
+        return _fail("--resume and --overwrite exclude each other")
+
+    # Everything below is validation; nothing runs until it all passed.
+    from .resultsfile import ResultsFileError
+    from .runner import RunConfig, dataset_members, run_benchmark
+
+    try:
+        config = load_config(args.config) if args.config else None
+        detectors = resolve_detectors(args.detectors, args.sets, config)
+        data_dir = str(Path(args.data_dir).expanduser().resolve()) if args.data_dir else None
+        datasets = dataset_members(args.suite, data_dir, args.datasets)
+    except (SpecError, ValueError, FileNotFoundError) as exc:
+        return _fail(str(exc))
+    out = args.out.expanduser().resolve()
+    if (out / "results.csv").exists() and not (args.resume or args.overwrite):
+        return _fail(f"{out / 'results.csv'} already exists; pass --resume to continue that "
+                     "run, --overwrite to replace it, or choose another --out")
+
+    cfg = RunConfig(suite=str(args.suite), datasets=datasets, detectors=detectors,
+                    seeds=args.seeds, protocol=args.protocol, out=out, data_dir=data_dir,
+                    n_jobs=args.n_jobs, scheduler=args.scheduler, timeout=args.timeout,
+                    threads_per_cell=args.threads_per_cell, resume=args.resume,
+                    overwrite=args.overwrite, progress=not args.no_progress, argv=argv)
+    n_cells = len(datasets) * len(detectors) * len(args.seeds)
+    where = f"Dask at {args.scheduler}" if args.scheduler else f"n_jobs={args.n_jobs}"
+    print(f"{len(datasets)} datasets × {len(detectors)} detectors × {len(args.seeds)} seeds "
+          f"= {n_cells} cells ({args.protocol}, {where}) -> {out}", file=sys.stderr)
+    try:
+        summary = run_benchmark(cfg)
+    except ResultsFileError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished cells are in {out / 'results.csv'}; rerun the same "
+              "command with --resume to continue", file=sys.stderr)
+        return 130
+
+    c = summary.counts
+    print(f"\n{summary.n_cells} cells: {c.get('ok', 0)} ok, {c.get('error', 0)} error, "
+          f"{c.get('timeout', 0)} timeout, {summary.n_skipped} skipped (resume); "
+          f"wall time {summary.wall_seconds:.1f} s")
+    if not args.no_report:
+        from .report import ranking, write_report
+        try:
+            write_report(out)
+            top = ranking(out, args.protocol).head(5)
+            print("top by average ROC-AUC rank: " + ", ".join(
+                f"{d} ({r.avg_rank:.2f}, mean {r.mean_roc_auc:.3f})" for d, r in top.iterrows()))
+            print(f"report: {out / 'summary.md'}")
+        except ValueError as exc:
+            print(f"no report: {exc}", file=sys.stderr)
+    print(f"results: {summary.results_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,449 @@
+"""Tables, ranks and plots from ``results.csv``.
+
+For each metric, a table of datasets x detectors with the mean ± sample
+standard deviation over the seeds that succeeded, and a bottom block:
+
+``mean``
+    Mean over datasets of the per-dataset means (over the datasets where
+    the detector has a value; ``(n/N)`` says how many when some failed).
+``avg rank``
+    Average rank over datasets (1 = best; ties share the average rank). A
+    detector without a value on a dataset (every seed failed) is ranked
+    **last** there, tied with the other failures: failing is worse than
+    any result. Datasets where no detector has a value are left out.
+``wins``
+    Number of datasets where the detector has the best value (ties: every
+    tied detector wins).
+
+``†`` marks a value computed from fewer seeds than were run; ``err`` a
+dataset where every seed failed; ``—`` a cell that was not run.
+
+The critical-difference diagram uses the ROC-AUC ranks above: Friedman's
+test (:func:`scipy.stats.friedmanchisquare`) and Nemenyi's critical
+difference ``q_alpha * sqrt(k (k + 1) / (6 N))`` with ``q_alpha`` from the
+studentized range distribution (Demšar 2006). Detectors joined by a bar are
+not significantly different at ``alpha = 0.05``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = ["METRICS", "aggregate", "average_ranks", "bottom_block", "critical_difference",
+           "friedman_nemenyi", "markdown_table", "rank_matrix", "win_counts", "write_report"]
+
+#: metric key -> (title, higher is better, decimals)
+METRICS: Dict[str, Tuple[str, bool, int]] = {
+    "roc_auc": ("ROC-AUC", True, 3),
+    "average_precision": ("Average precision (AUPR, outliers positive)", True, 3),
+    "precision_at_n": ("Precision@n (n = number of outliers)", True, 3),
+    "time": ("Fit + score time (seconds)", False, 2),
+}
+
+ALPHA = 0.05
+
+
+# ------------------------------------------------------------------ numbers
+
+def _values(df: pd.DataFrame, metric: str) -> pd.Series:
+    if metric == "time":
+        return df["fit_seconds"] + df["score_seconds"].fillna(0.0)
+    return df[metric]
+
+
+def aggregate(df: pd.DataFrame, metric: str):
+    """Per (dataset, detector): mean and std over successful seeds.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Results rows (columns of ``results.csv``), one protocol.
+    metric : str
+        A key of :data:`METRICS`.
+
+    Returns
+    -------
+    mean, std : DataFrame
+        Datasets x detectors (order of first appearance); NaN where no seed
+        succeeded. ``std`` is the sample standard deviation (NaN for one seed).
+    n_ok, n_run : DataFrame
+        Successful and run seeds per entry (0 where not run).
+    """
+    datasets = list(dict.fromkeys(df["dataset"]))
+    detectors = list(dict.fromkeys(df["detector"]))
+    ok = df[df["status"] == "ok"].assign(_v=_values(df[df["status"] == "ok"], metric))
+    grouped = ok.groupby(["dataset", "detector"])["_v"]
+    shape = dict(index=datasets, columns=detectors)
+    mean = grouped.mean().unstack().reindex(**shape).astype(float)
+    std = grouped.std(ddof=1).unstack().reindex(**shape).astype(float)
+    n_ok = grouped.count().unstack().reindex(**shape).fillna(0).astype(int)
+    n_run = df.groupby(["dataset", "detector"]).size().unstack().reindex(**shape)
+    n_run = n_run.fillna(0).astype(int)
+    for frame in (mean, std, n_ok, n_run):
+        frame.index.name, frame.columns.name = "dataset", None
+    return mean, std, n_ok, n_run
+
+
+def rank_matrix(mean: pd.DataFrame, higher_is_better: bool = True) -> pd.DataFrame:
+    """Ranks per dataset (1 = best, ties averaged, missing values ranked last).
+
+    Rows where every value is missing are dropped.
+    """
+    mean = mean.dropna(how="all")
+    sign = -1.0 if higher_is_better else 1.0
+    ranks = []
+    for _, row in mean.iterrows():
+        vals = sign * row.to_numpy(dtype=float)
+        vals = np.where(np.isnan(vals), np.inf, vals)  # failures tie for last
+        ranks.append(stats.rankdata(vals, method="average"))
+    return pd.DataFrame(ranks, index=mean.index, columns=mean.columns)
+
+
+def average_ranks(mean: pd.DataFrame, higher_is_better: bool = True) -> pd.Series:
+    """Mean of :func:`rank_matrix` over datasets."""
+    return rank_matrix(mean, higher_is_better).mean(axis=0)
+
+
+def win_counts(mean: pd.DataFrame, higher_is_better: bool = True) -> pd.Series:
+    """Datasets on which each detector has the best value (ties all win)."""
+    best = mean.max(axis=1) if higher_is_better else mean.min(axis=1)
+    wins = mean.eq(best, axis=0) & mean.notna()
+    return wins.sum(axis=0).astype(int)
+
+
+def bottom_block(mean: pd.DataFrame, higher_is_better: bool = True) -> pd.DataFrame:
+    """Rows ``mean``, ``avg rank``, ``wins`` and ``datasets`` (with a value)."""
+    return pd.DataFrame({
+        "mean": mean.mean(axis=0),
+        "avg rank": average_ranks(mean, higher_is_better),
+        "wins": win_counts(mean, higher_is_better),
+        "datasets": mean.notna().sum(axis=0),
+    }).T
+
+
+def critical_difference(k: int, n: int, alpha: float = ALPHA) -> float:
+    """Nemenyi critical difference of average ranks for k methods on n datasets."""
+    if k < 2 or n < 1:
+        return float("nan")
+    q = stats.studentized_range.ppf(1 - alpha, k, np.inf) / math.sqrt(2)
+    return float(q * math.sqrt(k * (k + 1) / (6.0 * n)))
+
+
+def friedman_nemenyi(mean: pd.DataFrame, higher_is_better: bool = True,
+                     alpha: float = ALPHA) -> Dict[str, Any]:
+    """Friedman test and Nemenyi critical difference on the rank matrix.
+
+    Returns
+    -------
+    dict
+        ``avg_ranks`` (Series), ``n_datasets``, ``statistic``, ``pvalue``
+        (NaN with fewer than 3 detectors or 2 datasets), ``cd``, ``alpha``.
+    """
+    ranks = rank_matrix(mean, higher_is_better)
+    n, k = ranks.shape
+    stat = pvalue = float("nan")
+    if k >= 3 and n >= 2:
+        # The test on the ranks equals the test on the values with failures last.
+        try:
+            res = stats.friedmanchisquare(*[ranks[c].to_numpy() for c in ranks.columns])
+            stat, pvalue = float(res.statistic), float(res.pvalue)
+        except ValueError:
+            pass
+    return {"avg_ranks": ranks.mean(axis=0), "n_datasets": int(n), "statistic": stat,
+            "pvalue": pvalue, "cd": critical_difference(k, n, alpha), "alpha": alpha}
+
+
+# ------------------------------------------------------------------ formatting
+
+def _fmt(x: float, decimals: int) -> str:
+    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{decimals}f}"
+
+
+def markdown_table(mean: pd.DataFrame, std: pd.DataFrame, n_ok: pd.DataFrame,
+                   n_run: pd.DataFrame, higher_is_better: bool, decimals: int) -> str:
+    """The Markdown table: ``mean ± std`` cells, best per dataset in bold, bottom block."""
+    cols = list(mean.columns)
+    lines = ["| dataset | " + " | ".join(cols) + " |",
+             "|---|" + "---:|" * len(cols)]
+    best = mean.max(axis=1) if higher_is_better else mean.min(axis=1)
+    for ds in mean.index:
+        cells = []
+        for det in cols:
+            m, s = mean.at[ds, det], std.at[ds, det]
+            if n_run.at[ds, det] == 0:
+                cells.append("—")
+                continue
+            if math.isnan(m):
+                cells.append("err")
+                continue
+            text = _fmt(m, decimals) + ("" if math.isnan(s) else f" ± {_fmt(s, decimals)}")
+            if m == best[ds]:
+                text = f"**{text}**"
+            if n_ok.at[ds, det] < n_run.at[ds, det]:
+                text += " †"
+            cells.append(text)
+        lines.append(f"| {ds} | " + " | ".join(cells) + " |")
+    block = bottom_block(mean, higher_is_better)
+    n_all = len(mean.dropna(how="all"))
+    means = []
+    for det in cols:
+        text = _fmt(block.at["mean", det], decimals)
+        if block.at["datasets", det] == 0:
+            text = "err"
+        elif block.at["datasets", det] < n_all:
+            text += f" ({int(block.at['datasets', det])}/{n_all})"
+        means.append(text)
+    lines.append("| **mean** | " + " | ".join(means) + " |")
+    lines.append("| **avg rank** | " + " | ".join(_fmt(block.at["avg rank", d], 2) for d in cols)
+                 + " |")
+    lines.append("| **wins** | " + " | ".join(str(int(block.at["wins", d])) for d in cols) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def csv_table(mean: pd.DataFrame, std: pd.DataFrame, higher_is_better: bool) -> pd.DataFrame:
+    """Machine-readable table: ``<detector>`` (mean) and ``<detector>_std`` columns."""
+    out = pd.DataFrame(index=mean.index)
+    for det in mean.columns:
+        out[det] = mean[det]
+        out[f"{det}_std"] = std[det]
+    block = bottom_block(mean, higher_is_better)
+    bottom = pd.DataFrame(index=block.index)
+    for det in mean.columns:
+        bottom[det] = block[det]
+        bottom[f"{det}_std"] = np.nan
+    out = pd.concat([out, bottom])
+    out.index.name = "dataset"
+    return out
+
+
+# ------------------------------------------------------------------ plots
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def plot_boxplot(mean: pd.DataFrame, path: Path, title: str) -> None:
+    """Per-detector box plot of the per-dataset values, best median first."""
+    plt = _pyplot()
+    missing = [d for d in mean.columns if mean[d].isna().all()]
+    order = mean.drop(columns=missing).median(axis=0).sort_values(ascending=False).index
+    data = [mean[d].dropna().to_numpy() for d in order]
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.7 * len(order) + 2), 4.5))
+    if data:
+        ax.boxplot(data, showmeans=True, showfliers=False)
+    ax.set_xticks(range(1, len(order) + 1))
+    ax.set_xticklabels(order, rotation=45, ha="right")
+    for i, vals in enumerate(data, start=1):
+        jitter = np.linspace(-0.12, 0.12, len(vals)) if len(vals) > 1 else np.zeros(len(vals))
+        ax.plot(i + jitter, vals, "o", ms=3, alpha=0.5, color="tab:gray")
+    ax.set_xlabel("detector" + (f" (no result: {', '.join(missing)})" if missing else ""))
+    ax.set_ylabel("ROC-AUC (mean over seeds)")
+    ax.set_title(f"{title}\nbox: quartiles, whiskers: 1.5 IQR, ▲ mean, dots: datasets",
+                 fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _cliques(ranks: np.ndarray, cd: float) -> List[Tuple[int, int]]:
+    """Maximal runs of sorted ranks whose spread is below ``cd``."""
+    out, last_j = [], 0
+    for i in range(len(ranks)):
+        j = i
+        while j + 1 < len(ranks) and ranks[j + 1] - ranks[i] < cd:
+            j += 1
+        if j > i and j > last_j:
+            out.append((i, j))
+            last_j = j
+    return out
+
+
+def plot_cd_diagram(test: Dict[str, Any], path: Path, metric_title: str) -> None:
+    """Demšar-style critical-difference diagram (rank 1 on the left)."""
+    plt = _pyplot()
+    avg = test["avg_ranks"].sort_values()
+    names, ranks = list(avg.index), avg.to_numpy()
+    k, cd = len(names), test["cd"]
+    half = (k + 1) // 2
+    step = 0.35
+    cliques = _cliques(ranks, cd) if not math.isnan(cd) else []
+    depth = 0.25 + 0.15 * len(cliques) + step * (max(half, k - half) + 1)
+    fig, ax = plt.subplots(figsize=(9, 1.2 + depth * 0.9))
+    lo, hi = 1.0, float(max(k, 2))
+    margin = max(1.0, 0.45 * (hi - lo))
+    ax.set_xlim(lo - margin, hi + margin)
+    ax.set_ylim(-depth, 0.9)
+    ax.axis("off")
+    ax.plot([lo, hi], [0, 0], color="black", lw=1)
+    for r in range(1, int(hi) + 1):
+        ax.plot([r, r], [0, 0.08], color="black", lw=1)
+        ax.text(r, 0.13, str(r), ha="center", va="bottom", fontsize=9)
+    if not math.isnan(cd) and k >= 2:
+        ax.plot([lo, lo + cd], [0.55, 0.55], color="black", lw=2)
+        ax.plot([lo, lo], [0.5, 0.6], color="black", lw=1)
+        ax.plot([lo + cd, lo + cd], [0.5, 0.6], color="black", lw=1)
+        ax.text(lo + cd / 2, 0.62, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=9)
+    for c, (i, j) in enumerate(cliques):
+        y = -0.12 - 0.15 * c
+        ax.plot([ranks[i] - 0.03, ranks[j] + 0.03], [y, y], color="tab:red", lw=3,
+                solid_capstyle="round")
+    base = -0.25 - 0.15 * len(cliques)
+    for idx, (name, r) in enumerate(zip(names, ranks)):
+        left = idx < half
+        row = idx if left else k - 1 - idx
+        y = base - step * row
+        x_end = lo - 0.15 if left else hi + 0.15
+        ax.plot([r, r, x_end], [0, y, y], color="black", lw=0.8)
+        ax.text(x_end + (-0.05 if left else 0.05), y, f"{name} ({r:.2f})",
+                ha="right" if left else "left", va="center", fontsize=9)
+    p = test["pvalue"]
+    ptxt = "n/a" if math.isnan(p) else f"{p:.2g}"
+    ax.set_title(f"Average rank by {metric_title} over {test['n_datasets']} datasets "
+                 f"(1 = best); Friedman p = {ptxt}; Nemenyi α = {test['alpha']}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+# ------------------------------------------------------------------ report
+
+def _load_config(out_dir: Path) -> Dict[str, Any]:
+    try:
+        return json.loads((out_dir / "run_config.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _summary_md(df: pd.DataFrame, aggs: Dict[str, Any], test: Dict[str, Any],
+                config: Dict[str, Any], protocol: str) -> str:
+    dets = list(aggs["roc_auc"][0].columns)
+    counts = df["status"].value_counts().to_dict()
+    lines = [f"# Benchmark summary ({protocol})", ""]
+    if config.get("command"):
+        lines += [f"Command: `{config['command']}`", ""]
+    n_ds = df["dataset"].nunique()
+    seeds = sorted(int(s) for s in df["seed"].dropna().unique())
+    lines += [f"{n_ds} datasets × {len(dets)} detectors × seeds {seeds} "
+              f"({config.get('suite', 'suite ?')}, {protocol} protocol): "
+              + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("ok", "error", "timeout"))
+              + " cells.", ""]
+    table = pd.DataFrame(index=dets)
+    table["mean ROC-AUC"] = aggs["roc_auc"][0].mean(axis=0)
+    table["mean AP"] = aggs["average_precision"][0].mean(axis=0)
+    table["mean P@n"] = aggs["precision_at_n"][0].mean(axis=0)
+    table["avg rank ROC-AUC"] = average_ranks(aggs["roc_auc"][0])
+    table["wins ROC-AUC"] = win_counts(aggs["roc_auc"][0])
+    table["avg rank AP"] = average_ranks(aggs["average_precision"][0])
+    table["wins AP"] = win_counts(aggs["average_precision"][0])
+    table["mean time s"] = aggs["time"][0].mean(axis=0)
+    ok = df[df["status"] == "ok"].groupby("detector").size().reindex(dets).fillna(0)
+    total = df.groupby("detector").size().reindex(dets)
+    table["cells ok"] = [f"{int(a)}/{int(b)}" for a, b in zip(ok, total)]
+    table = table.sort_values(["avg rank ROC-AUC", "mean ROC-AUC"], ascending=[True, False])
+    lines += ["## Ranking", "",
+              "| detector | " + " | ".join(table.columns) + " |",
+              "|---|" + "---:|" * len(table.columns)]
+    for det, row in table.iterrows():
+        cells = []
+        for col, v in row.items():
+            if col.startswith("wins") or col == "cells ok":
+                cells.append(str(v))
+            elif col.startswith("avg rank") or col.startswith("mean time"):
+                cells.append(_fmt(v, 2))
+            else:
+                cells.append(_fmt(v, 3))
+        lines.append(f"| {det} | " + " | ".join(cells) + " |")
+    p, stat = test["pvalue"], test["statistic"]
+    lines += ["",
+              "Friedman test on the ROC-AUC ranks: "
+              + ("not applicable (needs ≥ 3 detectors and ≥ 2 datasets)" if math.isnan(p)
+                 else f"χ² = {stat:.2f}, p = {p:.3g}")
+              + f". Nemenyi critical difference (α = {test['alpha']}): "
+              + ("n/a" if math.isnan(test["cd"]) else f"{test['cd']:.2f}")
+              + " average-rank units.", "",
+              "Means are over datasets of the per-dataset means over seeds. A detector with "
+              "no value on a dataset (all seeds failed) is ranked last there; wins count the "
+              "datasets with the best value (ties all win). Tables: `table_*.md` / `.csv`; "
+              "plots: `boxplot_roc_auc.png`, `cd_diagram.png`.", ""]
+    failed = df[df["status"] != "ok"]
+    lines += [f"## Failed cells ({len(failed)})", ""]
+    if len(failed):
+        lines += ["| dataset | detector | seed | status | error |", "|---|---|---:|---|---|"]
+        for _, r in failed.iterrows():
+            err = str(r["error"]).replace("|", "\\|")
+            lines.append(f"| {r['dataset']} | {r['detector']} | {r['seed']} | {r['status']} | "
+                         f"{err} |")
+    else:
+        lines.append("None.")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(out_dir: Path, results: Optional[pd.DataFrame] = None) -> List[Path]:
+    """Write tables, summary and plots for ``out_dir/results.csv``.
+
+    Parameters
+    ----------
+    out_dir : path-like
+    results : DataFrame, optional
+        Use these rows instead of reading ``results.csv``.
+
+    Returns
+    -------
+    list of Path
+        Files written. With several protocols in the results, every file
+        name gets a ``_<protocol>`` suffix.
+    """
+    from .resultsfile import read_frame
+
+    out_dir = Path(out_dir)
+    df = read_frame(out_dir / "results.csv") if results is None else results
+    if df.empty:
+        raise ValueError(f"no results in {out_dir / 'results.csv'}")
+    config = _load_config(out_dir)
+    protocols = list(dict.fromkeys(df["protocol"]))
+    written: List[Path] = []
+    for protocol in protocols:
+        sub = df[df["protocol"] == protocol]
+        sfx = f"_{protocol}" if len(protocols) > 1 else ""
+        aggs = {m: aggregate(sub, m) for m in METRICS}
+        for metric, (title, higher, dec) in METRICS.items():
+            mean, std, n_ok, n_run = aggs[metric]
+            md = out_dir / f"table_{metric}{sfx}.md"
+            md.write_text(f"# {title} — {protocol}\n\nMean ± std over seeds; bold = best per "
+                          "dataset; † fewer seeds succeeded than were run; err = all seeds "
+                          "failed. Bottom: mean over datasets, average rank (failures "
+                          "ranked last), wins.\n\n"
+                          + markdown_table(mean, std, n_ok, n_run, higher, dec))
+            csv = out_dir / f"table_{metric}{sfx}.csv"
+            csv_table(mean, std, higher).to_csv(csv, float_format="%.6g")
+            written += [md, csv]
+        test = friedman_nemenyi(aggs["roc_auc"][0])
+        summary = out_dir / f"summary{sfx}.md"
+        summary.write_text(_summary_md(sub, aggs, test, config, protocol))
+        box = out_dir / f"boxplot_roc_auc{sfx}.png"
+        plot_boxplot(aggs["roc_auc"][0], box, f"ROC-AUC per dataset ({protocol})")
+        cdp = out_dir / f"cd_diagram{sfx}.png"
+        plot_cd_diagram(test, cdp, "ROC-AUC")
+        written += [summary, box, cdp]
+    return written
+
+
+def ranking(out_dir: Path, protocol: Optional[str] = None) -> pd.DataFrame:
+    """Average ROC-AUC rank and mean ROC-AUC per detector (for the run summary)."""
+    from .resultsfile import read_frame
+
+    df = read_frame(Path(out_dir) / "results.csv", protocol=protocol)
+    mean = aggregate(df, "roc_auc")[0]
+    out = pd.DataFrame({"avg_rank": average_ranks(mean), "mean_roc_auc": mean.mean(axis=0)})
+    return out.sort_values(["avg_rank", "mean_roc_auc"], ascending=[True, False])

@@ -1,0 +1,141 @@
+"""Benchmark report: mean ± std, ranks, wins, Friedman/Nemenyi, files."""
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.report import (  # noqa: E402
+    aggregate,
+    average_ranks,
+    bottom_block,
+    critical_difference,
+    friedman_nemenyi,
+    markdown_table,
+    win_counts,
+    write_report,
+)
+from benchmarks.resultsfile import COLUMNS, write_rows, read_frame  # noqa: E402
+
+# dataset -> detector -> per-seed ROC-AUC (None = failed cell)
+HAND = {
+    "d1": {"A": [0.8, 0.9], "B": [0.7, 0.7], "C": [None, None]},
+    "d2": {"A": [0.6, 0.6], "B": [0.9, 0.7], "C": [0.5, None]},
+    "d3": {"A": [0.9, 0.9], "B": [0.9, 0.9], "C": [0.8, 0.8]},
+}
+
+
+def hand_results():
+    rows = []
+    for ds, dets in HAND.items():
+        for det, values in dets.items():
+            for seed, v in enumerate(values):
+                ok = v is not None
+                rows.append({
+                    "dataset": ds, "detector": det, "protocol": "inductive", "seed": seed,
+                    "roc_auc": v, "average_precision": None if v is None else v / 2,
+                    "precision_at_n": None if v is None else v / 4,
+                    "fit_seconds": 1.0 + seed if ok else None, "score_seconds": 0.5 if ok else None,
+                    "peak_memory_mb": 100.0, "error": "" if ok else "fit failed: boom",
+                    "status": "ok" if ok else "error", "n_train": 60, "n_test": 40,
+                    "n_features": 3, "n_outliers_test": 4, "params": "{}", "wall_seconds": 2.0,
+                    "host": "h", "finished_at": "t",
+                })
+    return rows
+
+
+@pytest.fixture
+def df(tmp_path):
+    write_rows(tmp_path / "results.csv", hand_results())
+    return read_frame(tmp_path / "results.csv")
+
+
+def test_mean_std_and_counts(df):
+    mean, std, n_ok, n_run = aggregate(df, "roc_auc")
+    assert list(mean.index) == ["d1", "d2", "d3"] and list(mean.columns) == ["A", "B", "C"]
+    assert mean.at["d1", "A"] == pytest.approx(0.85)
+    assert std.at["d1", "A"] == pytest.approx(np.std([0.8, 0.9], ddof=1))
+    assert mean.at["d2", "B"] == pytest.approx(0.8) and std.at["d2", "B"] == pytest.approx(
+        math.sqrt(0.02))
+    assert math.isnan(mean.at["d1", "C"])  # every seed failed
+    assert mean.at["d2", "C"] == 0.5 and math.isnan(std.at["d2", "C"])  # one seed left
+    assert (n_ok.at["d2", "C"], n_run.at["d2", "C"]) == (1, 2)
+    time_mean = aggregate(df, "time")[0]
+    assert time_mean.at["d1", "A"] == pytest.approx(2.0)  # (1.5 + 2.5) / 2
+
+
+def test_ranks_wins_and_bottom_block(df):
+    mean = aggregate(df, "roc_auc")[0]
+    # d1: A 1, B 2, C failed -> last (3); d2: B 1, A 2, C 3; d3: A and B tie (1.5), C 3.
+    assert average_ranks(mean).to_dict() == pytest.approx({"A": 1.5, "B": 1.5, "C": 3.0})
+    assert win_counts(mean).to_dict() == {"A": 2, "B": 2, "C": 0}  # ties both win on d3
+    block = bottom_block(mean)
+    assert block.at["mean", "A"] == pytest.approx((0.85 + 0.6 + 0.9) / 3)
+    assert block.at["mean", "C"] == pytest.approx((0.5 + 0.8) / 2)  # over its 2 datasets
+    assert block.at["datasets", "C"] == 2
+    # Lower is better for time: C (one fast seed on d2) wins there.
+    t = aggregate(df, "time")[0]
+    assert win_counts(t, higher_is_better=False)["C"] >= 1
+
+
+def test_failures_rank_last_even_when_tied():
+    mean = pd.DataFrame({"A": [0.9, np.nan], "B": [np.nan, 0.1], "C": [np.nan, np.nan]},
+                        index=["x", "y"])
+    assert average_ranks(mean).to_dict() == pytest.approx({"A": 1.75, "B": 1.75, "C": 2.5})
+    empty = pd.DataFrame({"A": [np.nan], "B": [np.nan]}, index=["z"])
+    assert average_ranks(empty).isna().all()  # a dataset nobody solved carries no rank
+
+
+def test_markdown_marks_best_failures_and_partial(df):
+    mean, std, n_ok, n_run = aggregate(df, "roc_auc")
+    md = markdown_table(mean, std, n_ok, n_run, True, 3)
+    lines = md.splitlines()
+    assert lines[0] == "| dataset | A | B | C |"
+    assert lines[2] == "| d1 | **0.850 ± 0.071** | 0.700 ± 0.000 | err |"
+    assert lines[3] == "| d2 | 0.600 ± 0.000 | **0.800 ± 0.141** | 0.500 † |"
+    assert lines[4] == "| d3 | **0.900 ± 0.000** | **0.900 ± 0.000** | 0.800 ± 0.000 |"
+    assert lines[5] == "| **mean** | 0.783 | 0.800 | 0.650 (2/3) |"
+    assert lines[6] == "| **avg rank** | 1.50 | 1.50 | 3.00 |"
+    assert lines[7] == "| **wins** | 2 | 2 | 0 |"
+
+
+def test_friedman_and_critical_difference(df):
+    mean = aggregate(df, "roc_auc")[0]
+    test = friedman_nemenyi(mean)
+    ranks = np.array([[1, 2, 3], [2, 1, 3], [1.5, 1.5, 3]])
+    expected = stats.friedmanchisquare(*ranks.T)
+    assert test["statistic"] == pytest.approx(expected.statistic)
+    assert test["pvalue"] == pytest.approx(expected.pvalue)
+    # Demsar (2006), Table 5: q_0.05 = 2.343 for k = 3; CD = q sqrt(k(k+1) / 6N).
+    assert test["cd"] == pytest.approx(2.343 * math.sqrt(3 * 4 / 18), abs=1e-3)
+    assert critical_difference(10, 17) == pytest.approx(3.164 * math.sqrt(110 / 102), abs=1e-3)
+
+
+def test_write_report_files(tmp_path):
+    write_rows(tmp_path / "results.csv", hand_results())
+    paths = write_report(tmp_path)
+    names = {p.name for p in paths}
+    for metric in ("roc_auc", "average_precision", "precision_at_n", "time"):
+        assert {f"table_{metric}.md", f"table_{metric}.csv"} <= names
+    assert {"summary.md", "boxplot_roc_auc.png", "cd_diagram.png"} <= names
+    for p in paths:
+        assert p.stat().st_size > 0
+    assert (tmp_path / "cd_diagram.png").read_bytes()[:4] == b"\x89PNG"
+    table = pd.read_csv(tmp_path / "table_roc_auc.csv", index_col=0)
+    assert list(table.columns) == ["A", "A_std", "B", "B_std", "C", "C_std"]
+    assert table.at["avg rank", "C"] == 3.0 and table.at["wins", "A"] == 2
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| d1 | C | 0 | error | fit failed: boom |" in summary
+    assert "Friedman test" in summary
+
+
+def test_columns_are_the_issues():
+    assert COLUMNS[:11] == ["dataset", "detector", "protocol", "seed", "roc_auc",
+                            "average_precision", "precision_at_n", "fit_seconds",
+                            "score_seconds", "peak_memory_mb", "error"]
