@@ -46,7 +46,7 @@ from pyod_sla2p.datasets import load_dataset
 from .detectors import build_detector
 from .protocols import make_split
 
-__all__ = ["CellError", "CellSpec", "allow_cells", "execute_cell", "run_cell", "run_cell_inline",
+__all__ = ["CellError", "CellSpec", "allow_cells", "execute_cell", "run_cell",
            "score_metrics", "stop_cells"]
 
 _THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
@@ -235,10 +235,6 @@ def execute_cell(spec: CellSpec) -> Dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 -- any detector failure is a result
         out["error"] = _one_line(f"{stage} failed: {type(exc).__name__}: {exc}")
     return out
-
-
-#: In-process cell, for callers that need no isolation (an alias of execute_cell).
-run_cell_inline = execute_cell
 
 
 # ------------------------------------------------------------------ child side

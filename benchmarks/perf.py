@@ -9,19 +9,20 @@ Three measurements, each printed and written to ``--out``:
   rows per second, and the peak resident memory of a fresh process doing
   just that; plus the exponent of a log-log fit of time against rows.
 * ``throughput``: scoring rows per second at the default setting.
-* ``odds``: fit + score seconds and ROC-AUC of SLA2P beside PyOD's DeepSVDD,
-  AutoEncoder and IForest on the ODDS suite (inductive split, one seed),
-  with the time ratios.
+* ``odds`` (``--odds``): fit + score seconds and ROC-AUC of SLA2P beside
+  PyOD's DeepSVDD, AutoEncoder and IForest on the ODDS suite (inductive
+  split, one seed, one cell at a time), with the time ratios.
 
 Run from the repository root::
 
-    python -m benchmarks.perf --out benchmarks/results
+    python -m benchmarks.perf --odds --data-dir ../shared/datasets --out benchmarks/results
 
 Each size runs in its own subprocess so its peak memory is its own.
 """
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -97,9 +98,62 @@ def scaling_exponent(results, key):
     return float(np.polyfit(rows, secs, 1)[0])
 
 
-def run_odds(data_dir, seed, device):
-    """SLA2P vs DeepSVDD, AutoEncoder and IForest on ODDS; per-set seconds and AUC."""
-    from benchmarks.cell import run_cell_inline  # noqa: F401  (runner's isolation not needed here)
+ODDS_DETECTORS = ("sla2p", "deepsvdd", "autoencoder", "iforest")
+
+
+def run_odds(data_dir, out, seed=0):
+    """SLA2P beside DeepSVDD, AutoEncoder and IForest on ODDS, via the runner.
+
+    One cell at a time (``--n-jobs 1``), so every detector gets the whole
+    machine; returns per-detector totals and the ratios to SLA2P.
+    """
+    import pandas as pd
+
+    run_dir = Path(out) / "perf_odds"
+    cmd = [sys.executable, "-m", "benchmarks", "--suite", "odds", "--seeds", str(seed),
+           "--detectors", ",".join(ODDS_DETECTORS), "--n-jobs", "1",
+           "--out", str(run_dir), "--overwrite", "--no-progress"]
+    if data_dir:
+        cmd += ["--data-dir", str(data_dir)]
+    subprocess.run(cmd, check=True)
+    res = pd.read_csv(run_dir / "results.csv")
+    res["total_seconds"] = res["fit_seconds"].fillna(0) + res["score_seconds"].fillna(0)
+    table = res.groupby("detector").agg(
+        total_seconds=("total_seconds", "sum"), mean_roc_auc=("roc_auc", "mean"),
+        errors=("error", lambda e: int(e.notna().sum())))
+    sla2p_total = table.loc["sla2p", "total_seconds"]
+    table["ratio_to_sla2p"] = table["total_seconds"] / sla2p_total
+    for name, row in table.iterrows():
+        print(f"  {name:12s} fit+score {row.total_seconds:8.1f}s  "
+              f"x{row.ratio_to_sla2p:5.2f} of SLA2P  mean ROC-AUC {row.mean_roc_auc:.4f}")
+    return {"command": " ".join(cmd[1:]), "seed": seed,
+            "detectors": table.reset_index().to_dict(orient="records")}
+
+
+def write_markdown(report, path):
+    """perf.md: the tables a reader wants, with the command that made them."""
+    lines = ["# SLA2P speed, scaling and memory", "",
+             f"Command: `{report['command']}`", "",
+             f"Machine: {report['machine']}", ""]
+    if "odds" in report:
+        lines += ["## ODDS (17 sets, inductive split, seed "
+                  f"{report['odds']['seed']}), fit + score seconds", "",
+                  "| detector | fit+score s | ratio to SLA2P | mean ROC-AUC |",
+                  "|---|---:|---:|---:|"]
+        for row in sorted(report["odds"]["detectors"], key=lambda r: r["total_seconds"]):
+            lines.append(f"| {row['detector']} | {row['total_seconds']:.1f} | "
+                         f"{row['ratio_to_sla2p']:.2f} | {row['mean_roc_auc']:.4f} |")
+        lines.append("")
+    lines += [f"## Scaling ({report['scaling'][0]['features']} features, "
+              f"device {report['scaling'][0]['device']})", "",
+              "| rows | fit s | score s | score rows/s | peak RSS MB |",
+              "|---:|---:|---:|---:|---:|"]
+    for r in report["scaling"]:
+        lines.append(f"| {r['rows']:,} | {r['fit_seconds']:.2f} | {r['score_seconds']:.2f} | "
+                     f"{r['score_rows_per_second']:,.0f} | {r['peak_rss_mb']:,.0f} |")
+    lines += ["", f"Log-log slope of seconds against rows: fit {report['fit_exponent']:.2f}, "
+              f"score {report['score_exponent']:.2f} (1.00 = linear).", ""]
+    Path(path).write_text("\n".join(lines))
 
 
 def main(argv=None):
@@ -112,6 +166,9 @@ def main(argv=None):
     parser.add_argument("--params", default="{}",
                         help="SLA2P keyword arguments as JSON (default: the defaults)")
     parser.add_argument("--out", default=None, help="directory for perf.json / perf.md")
+    parser.add_argument("--odds", action="store_true",
+                        help="also time SLA2P, DeepSVDD, AutoEncoder and IForest on ODDS")
+    parser.add_argument("--data-dir", default=None, help="holds odds/ (for --odds)")
     args = parser.parse_args(argv)
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     params = json.loads(args.params)
@@ -120,17 +177,21 @@ def main(argv=None):
     report = {
         "command": "python -m benchmarks.perf " + " ".join(argv or sys.argv[1:]),
         "machine": {"python": platform.python_version(), "cpu": platform.processor(),
-                    "cores": __import__("os").cpu_count()},
+                    "cores": os.cpu_count()},
         "scaling": scaling,
         "fit_exponent": scaling_exponent(scaling, "fit_seconds"),
         "score_exponent": scaling_exponent(scaling, "score_seconds"),
     }
     print(f"log-log exponent: fit {report['fit_exponent']:.2f}, "
           f"score {report['score_exponent']:.2f}")
+    if args.odds:
+        print("ODDS, one seed, one cell at a time:")
+        report["odds"] = run_odds(args.data_dir, args.out or "benchmarks/out")
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         (out / "perf.json").write_text(json.dumps(report, indent=2))
+        write_markdown(report, out / "perf.md")
     return 0
 
 

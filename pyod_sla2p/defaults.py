@@ -8,6 +8,9 @@ way to data nobody has seen yet.
 # The authors' tabular configuration (method page, "The script's settings"),
 # with epsilon converted to the per-row gradient: the script's 1000 on the
 # batch-mean gradient over full batches of 128 is 1000 / 128 per row.
+# Above PAPER_LARGE_ROWS rows the script's own large tabular setting
+# (KDDCUP99: 64 projections of width 128) applies, as in the faithful port.
+PAPER_LARGE_ROWS = 2000
 PAPER_PRESET = {
     "n_projections": 256,
     "projection_dim": 256,
@@ -18,7 +21,17 @@ PAPER_PRESET = {
     "standardize": False,
 }
 
-PRESETS = {"paper": PAPER_PRESET}
+
+
+def paper_preset(n_samples, n_features):
+    """The authors' configuration for data of this shape."""
+    preset = dict(PAPER_PRESET)
+    if n_samples > PAPER_LARGE_ROWS:
+        preset.update(n_projections=64, projection_dim=128)
+    return preset
+
+
+PRESETS = {"paper": paper_preset}
 
 AUTO_PARAMETERS = ("n_projections", "projection_dim", "acc_threshold",
                    "epsilon", "perturbation", "views", "standardize")
@@ -68,7 +81,7 @@ def resolve_parameters(params, n_samples, n_features):
                          f"{sorted(PRESETS)}.")
     base = shape_rule(n_samples, n_features)
     if preset is not None:
-        base.update(PRESETS[preset])
+        base.update(PRESETS[preset](n_samples, n_features))
     resolved = dict(params)
     for name in AUTO_PARAMETERS:
         if isinstance(resolved.get(name), str) and resolved[name] == "auto":

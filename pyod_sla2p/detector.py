@@ -106,8 +106,10 @@ class SLA2P(BaseDetector):
         ``set_params`` after ``fit``. ``"auto"``: 4096 pairs per chunk.
     preset : None or "paper", default=None
         ``"paper"`` fills every ``"auto"`` parameter with the authors' tabular
-        setting: 256 projections of width 256, accuracy stop 0.6, epsilon
-        7.8125 (their 1000 on the batch-mean gradient), no standardisation.
+        setting: 256 projections of width 256 (64 of width 128 above 2000
+        rows, the script's setting for its large tabular set), accuracy stop
+        0.6, epsilon 7.8125 (their 1000 on the batch-mean gradient), no
+        standardisation.
         BatchNorm weights start at 1 (current PyTorch), not at the uniform
         (0, 1) draw of the PyTorch 0.4 the script ran on. One view
         (direction), raw-gradient perturbation.

@@ -24,6 +24,13 @@ def test_resolution_order():
     assert {k: plain[k] for k in AUTO_PARAMETERS} == shape_rule(100, 10)
 
 
+def test_paper_preset_follows_the_script_on_large_data():
+    params = SLA2P(preset="paper").get_params()
+    assert resolve_parameters(params, 2000, 10)["n_projections"] == 256
+    large = resolve_parameters(params, 2001, 10)
+    assert (large["n_projections"], large["projection_dim"]) == (64, 128)
+
+
 def test_unknown_preset():
     with pytest.raises(ValueError, match="Unknown preset"):
         resolve_parameters(SLA2P(preset="authors").get_params(), 10, 2)
