@@ -17,6 +17,7 @@ PAPER_PRESET = {
     "acc_threshold": 0.6,
     "epsilon": 1000.0 / 128.0,
     "perturbation": "gradient",
+    "score": "brier",
     "views": ("direction",),
     "standardize": False,
 }
@@ -34,7 +35,7 @@ def paper_preset(n_samples, n_features):
 PRESETS = {"paper": paper_preset}
 
 AUTO_PARAMETERS = ("n_projections", "projection_dim", "acc_threshold",
-                   "epsilon", "perturbation", "views", "standardize")
+                   "epsilon", "perturbation", "score", "views", "standardize")
 
 
 def shape_rule(n_samples, n_features):
@@ -55,6 +56,7 @@ def shape_rule(n_samples, n_features):
         "acc_threshold": 0.3,
         "epsilon": 0.0,
         "perturbation": "gradient",
+        "score": "log_prob",
         "views": ("direction", "homogeneous"),
         "standardize": True,
     }

@@ -34,7 +34,8 @@ def test_registry_has_every_detector_of_the_issue():
 def test_default_set_and_special_entries():
     by_label = {d.label: d for d in resolve_detectors()}
     assert list(by_label) == list(DEFAULT_DETECTORS)
-    assert by_label["sla"].kwargs == {"epsilon": 0.0}
+    (sla,) = resolve_detectors("sla")
+    assert sla.kwargs == {"epsilon": 0.0}
     assert by_label["sla2p"].kwargs == {}
     assert by_label["sla2p"].seed_param == "random_state"
     assert by_label["ecod"].seed_param is None  # ECOD takes no random_state
