@@ -65,7 +65,7 @@ def measure_size(n_rows, n_features, device, params):
         "fit_seconds": fit_s, "score_seconds": score_s,
         "score_rows_per_second": n_rows / score_s,
         "total_rows_per_second": 2 * n_rows / (fit_s + score_s),
-        "training_batches": clf.training_log_.n_batches,
+        "training_batches": sum(v.training_log.n_batches for v in clf.views_),
         "roc_auc_new_rows": float(roc_auc_score(y_new, scores)),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "torch_threads": torch.get_num_threads(),
@@ -81,7 +81,9 @@ def run_scaling(sizes, n_features, device, params):
     for n in sizes:
         cmd = [sys.executable, "-m", "benchmarks.perf", "_one", str(n),
                str(n_features), str(device), json.dumps(params)]
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError(f"size {n} failed:\n{out.stderr[-2000:]}")
         row = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"  rows={n:>9,d} fit={row['fit_seconds']:8.2f}s "
               f"score={row['score_seconds']:8.2f}s "

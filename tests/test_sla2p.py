@@ -353,3 +353,24 @@ def test_homogeneous_view_sees_magnitude():
     h = homogeneous.decision_function(X_scaled)
     assert_allclose(d[:5], d[5:], rtol=1e-5)
     assert (h[5:] > h[:5]).mean() >= 0.8
+
+
+def test_scoring_memory_is_bounded_by_the_chunk(data, monkeypatch):
+    # Scoring must never project more than score_batch_size rows at once
+    # (rows x M x r values), whatever the number of rows scored.
+    from pyod_sla2p.projections import ProjectionBank
+
+    clf = SLA2P(random_state=0, **SMALL).fit(data[0])
+    seen = []
+    original = ProjectionBank.project_all
+
+    def spy(self, x):
+        seen.append(x.shape[0])
+        return original(self, x)
+
+    monkeypatch.setattr(ProjectionBank, "project_all", spy)
+    X_big = np.tile(data[1], (20, 1))  # 2000 rows
+    clf.set_params(score_batch_size=16)
+    scores = clf.decision_function(X_big)
+    assert max(seen) <= 16 and sum(seen) == 2 * len(X_big)  # two views
+    assert_allclose(scores[:100], scores[100:200], rtol=1e-6, atol=1e-7)

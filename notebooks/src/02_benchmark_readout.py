@@ -35,7 +35,7 @@ import os
 FAST = os.environ.get("SLA2P_NOTEBOOK_FAST", "0").strip().lower() not in ("", "0", "false", "no")
 
 RESULTS = os.environ.get("SLA2P_BENCHMARK_RESULTS", "")  # "" = committed results, else fresh run
-PREFERRED_RUN = "odds"       # among committed runs, prefer the one whose name contains this
+PREFERRED_RUN = "odds_inductive"  # among committed runs, prefer the one whose name contains this
 PROTOCOL = None              # None: "inductive" if present, else the first protocol in the file
 SLA2P_LABEL = "sla2p"        # the detector label of SLA2P in the results
 SLA_LABEL = "sla"            # SLA2P without perturbation (epsilon = 0), if it was run
