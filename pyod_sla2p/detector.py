@@ -224,18 +224,21 @@ class SLA2P(BaseDetector):
         device = resolve_device(self.device)
         seeds = _draw_seeds(self.random_state, 4 * len(params["views"]))
 
-        self.n_features_in_ = n_features
-        self.params_ = params
-        self.views_ = []
-        raw = []
+        # Fit into locals and publish at the end, so a failure part-way
+        # leaves a previously fitted model as it was.
+        scoring_params = self._scoring_params(params)
+        views, raw = [], []
         for i, name in enumerate(params["views"]):
             view = fit_view(name, X, params, seeds[4 * i:4 * i + 4], device,
                             verbose=bool(self.verbose))
-            scores = view.score(X, self._scoring_params(), device, bool(self.verbose))
+            scores = view.score(X, scoring_params, device, bool(self.verbose))
             set_score_statistics(view, scores)
-            self.views_.append(view)
+            views.append(view)
             raw.append(scores)
-        self.decision_scores_ = combine(self.views_, raw, params["combine"])
+        self.n_features_in_ = n_features
+        self.params_ = params
+        self.views_ = views
+        self.decision_scores_ = combine(views, raw, params["combine"])
         self._process_decision_scores()
         return self
 
@@ -257,13 +260,13 @@ class SLA2P(BaseDetector):
         check_is_fitted(self, ["decision_scores_", "views_"])
         X = check_input(X, n_features=self.n_features_in_)
         device = resolve_device(self.device)
-        params = self._scoring_params()
+        params = self._scoring_params(self.params_)
         raw = [view.score(X, params, device, bool(self.verbose)) for view in self.views_]
         return combine(self.views_, raw, self.params_["combine"])
 
-    def _scoring_params(self):
-        """The fitted method parameters plus the live scoring chunk size."""
-        params = dict(self.params_)
+    def _scoring_params(self, params):
+        """``params`` (the resolved method parameters) plus the live chunk size."""
+        params = dict(params)
         # Read live, not from params_: the chunk size changes memory and
         # speed, never the scores, so it may be set after fit.
         rows = self.score_batch_size

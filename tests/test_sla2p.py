@@ -328,14 +328,14 @@ def test_views(data, views):
 def test_two_views_combine_standardised_scores(data):
     kwargs = dict(random_state=0, **SMALL)
     both = SLA2P(views="both", combine="max", **kwargs).fit(data[0])
-    raw = [v.score(data[1], both._scoring_params(), resolve_device("cpu"))
+    raw = [v.score(data[1], both._scoring_params(both.params_), resolve_device("cpu"))
            for v in both.views_]
     z = [(s - v.score_mean) / v.score_std for v, s in zip(both.views_, raw)]
     assert_allclose(both.decision_function(data[1]), np.maximum(*z), rtol=1e-6)
     avg = clone(both).set_params(combine="average").fit(data[0])
     assert_allclose(avg.decision_function(data[1]), (z[0] + z[1]) / 2, rtol=1e-6)
     # Each view's statistics are those of its own training scores.
-    train_raw = both.views_[0].score(data[0], both._scoring_params(), resolve_device("cpu"))
+    train_raw = both.views_[0].score(data[0], both._scoring_params(both.params_), resolve_device("cpu"))
     assert both.views_[0].score_mean == pytest.approx(train_raw.mean())
 
 
@@ -374,3 +374,19 @@ def test_scoring_memory_is_bounded_by_the_chunk(data, monkeypatch):
     scores = clf.decision_function(X_big)
     assert max(seen) <= 16 and sum(seen) == 2 * len(X_big)  # two views
     assert_allclose(scores[:100], scores[100:200], rtol=1e-6, atol=1e-7)
+
+
+def test_failed_refit_leaves_the_fitted_model(fitted, data, monkeypatch):
+    import pyod_sla2p.detector as detector_module
+
+    clf = clone(fitted).fit(data[0])
+    before = clf.decision_function(data[1])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("training failed")
+
+    monkeypatch.setattr(detector_module, "fit_view", broken)
+    with pytest.raises(RuntimeError, match="training failed"):
+        clf.fit(data[0][:50])
+    assert_array_equal(clf.decision_function(data[1]), before)
+    assert len(clf.decision_scores_) == len(data[0])
