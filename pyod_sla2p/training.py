@@ -14,7 +14,6 @@ fly, so memory beyond the input is one permutation of pair indices per epoch
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
@@ -122,7 +121,3 @@ def train_classifier(network, x, bank, *, acc_threshold, epoch_num, batch_size,
         progress.close()
         network.eval()
 
-
-def running_accuracy_array(log):
-    """The running accuracy per batch as a float array (for plots)."""
-    return np.asarray(log.running_accuracy, dtype=float)
