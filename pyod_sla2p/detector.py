@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .defaults import resolve_parameters
 from .network import ACTIVATIONS
-from .scoring import PERTURBATIONS, SCORES
+from .scoring import PERTURBATIONS, SCORE_MODES, SCORES
 from .validation import check_input
 from .views import COMBINATIONS, VIEWS, combine, fit_view, set_score_statistics
 
@@ -60,10 +60,12 @@ class SLA2P(BaseDetector):
         disables the perturbation (the paper's SLA ablation). With
         ``perturbation="gradient"`` the script's ``1000`` on its batch-mean
         gradient equals ``1000 / 128 = 7.8125`` here.
-    perturbation : {"gradient", "relative"} or "auto", default="auto"
+    perturbation : {"gradient", "relative", "sign"} or "auto", default="auto"
         ``"gradient"``: ``z + epsilon * g`` with the raw per-row gradient ``g``
         (the paper). ``"relative"``: a step of ``epsilon`` times the
         transformed row's norm along ``g``, comparable across data sets.
+        ``"sign"``: the fast-gradient-sign step, of the same length as
+        ``"relative"``.
     score : {"brier", "log_prob"} or "auto", default="auto"
         Per-projection score: the paper's Brier distance ``||p - e_m||^2``, or
         the negative log probability of the true pseudo-label. ``"auto"`` is
@@ -87,6 +89,20 @@ class SLA2P(BaseDetector):
         PyOD's deep detectors: without it, a feature with a large unit
         dominates every row's direction. The paper preset sets it to False,
         as in the authors' script.
+    n_steps : int, default=1
+        Split the perturbation into this many smaller steps, each recomputing
+        the gradient (iterative FGSM); ``epsilon`` is the total step.
+    score_mode : {"perturbed", "change"}, default="perturbed"
+        ``"perturbed"``: score the perturbed pairs (the paper). ``"change"``:
+        score the perturbed pairs minus the clean ones, i.e. how much the push
+        hurt the true pseudo-label; needs ``epsilon > 0``.
+    temperature : float > 0, default=1.0
+        Divides the classifier's logits before the score is computed.
+    n_banks : int, default=1
+        Fit each view this many times, with independent projection banks,
+        networks and training subsamples, and average the banks' standardised
+        scores (``combo``'s ``average``) before the views are combined: an
+        ensemble over banks, at ``n_banks`` times the cost.
     epoch_num : int, default=1000
         Upper bound on training epochs; the accuracy stop normally fires long
         before.
@@ -173,7 +189,8 @@ class SLA2P(BaseDetector):
                  projection_dim="auto", hidden_dims="auto",
                  activation="leaky_relu", acc_threshold="auto", epsilon="auto",
                  perturbation="auto", score="auto", views="auto", combine="max",
-                 standardize="auto", epoch_num=1000,
+                 standardize="auto", n_steps=1, score_mode="perturbed",
+                 temperature=1.0, n_banks=1, epoch_num=1000,
                  batch_size=128, lr=1e-3, adam_eps=1e-7, weight_decay=5e-4,
                  max_train_samples=10000, score_batch_size="auto", preset=None,
                  device=None, random_state=None, verbose=0):
@@ -190,6 +207,10 @@ class SLA2P(BaseDetector):
         self.views = views
         self.combine = combine
         self.standardize = standardize
+        self.n_steps = n_steps
+        self.score_mode = score_mode
+        self.temperature = temperature
+        self.n_banks = n_banks
         self.epoch_num = epoch_num
         self.batch_size = batch_size
         self.lr = lr
@@ -222,13 +243,15 @@ class SLA2P(BaseDetector):
         params["views"] = _check_views(params["views"])
         _check_parameters(params)
         device = resolve_device(self.device)
-        seeds = _draw_seeds(self.random_state, 4 * len(params["views"]))
+        n_banks = params["n_banks"]
+        seeds = _draw_seeds(self.random_state, 4 * len(params["views"]) * n_banks)
 
         # Fit into locals and publish at the end, so a failure part-way
         # leaves a previously fitted model as it was.
         scoring_params = self._scoring_params(params)
         views, raw = [], []
-        for i, name in enumerate(params["views"]):
+        pipelines = [name for name in params["views"] for _ in range(n_banks)]
+        for i, name in enumerate(pipelines):
             view = fit_view(name, X, params, seeds[4 * i:4 * i + 4], device,
                             verbose=bool(self.verbose))
             scores = view.score(X, scoring_params, device, bool(self.verbose))
@@ -348,12 +371,16 @@ def _draw_seeds(random_state, count):
                      f"Generator/RandomState, got {random_state!r}.")
 
 
+_MAY_BE_AUTO = ("n_projections", "projection_dim", "score_batch_size")
+
+
 def _check_parameters(p):
     """Raise a ValueError naming the first invalid parameter."""
     def positive_int(name):
         v = p[name]
         if not isinstance(v, (numbers.Integral, np.integer)) or isinstance(v, bool) or v < 1:
-            raise ValueError(f"{name} must be a positive integer or 'auto', got {v!r}.")
+            also = " or 'auto'" if name in _MAY_BE_AUTO else ""
+            raise ValueError(f"{name} must be a positive integer{also}, got {v!r}.")
 
     c = p["contamination"]
     if isinstance(c, (numbers.Real, np.floating)) and not isinstance(c, bool):
@@ -362,7 +389,8 @@ def _check_parameters(p):
     elif not hasattr(c, "fit"):
         raise ValueError("contamination must be a float in (0, 0.5] or a "
                          f"PyThresh-style object with fit(), got {c!r}.")
-    for name in ("n_projections", "projection_dim", "epoch_num", "batch_size"):
+    for name in ("n_projections", "projection_dim", "epoch_num", "batch_size",
+                 "n_steps", "n_banks"):
         positive_int(name)
     if p["batch_size"] < 2:
         raise ValueError("batch_size must be at least 2 (BatchNorm needs two "
@@ -397,6 +425,17 @@ def _check_parameters(p):
     if p["perturbation"] not in PERTURBATIONS:
         raise ValueError(f"perturbation must be one of {PERTURBATIONS}, "
                          f"got {p['perturbation']!r}.")
+    if p["score_mode"] not in SCORE_MODES:
+        raise ValueError(f"score_mode must be one of {SCORE_MODES}, "
+                         f"got {p['score_mode']!r}.")
+    if p["score_mode"] == "change" and eps == 0:
+        raise ValueError("score_mode='change' compares perturbed and clean "
+                         "scores, so it needs epsilon > 0 (with epsilon=0 "
+                         "every score would be 0).")
+    t = p["temperature"]
+    if (not isinstance(t, numbers.Real) or isinstance(t, bool)
+            or not np.isfinite(t) or not t > 0):
+        raise ValueError(f"temperature must be a finite number > 0, got {t!r}.")
     if p["combine"] not in COMBINATIONS:
         raise ValueError(f"combine must be one of {sorted(COMBINATIONS)}, "
                          f"got {p['combine']!r}.")

@@ -23,10 +23,11 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 SCORES = ("brier", "log_prob")
-PERTURBATIONS = ("gradient", "relative")
+PERTURBATIONS = ("gradient", "relative", "sign")
+SCORE_MODES = ("perturbed", "change")
 
 
-def perturb(network, z, epsilon, mode="gradient"):
+def perturb(network, z, epsilon, mode="gradient", n_steps=1):
     """Push each row of ``z`` against the classifier's own prediction.
 
     Parameters
@@ -36,12 +37,18 @@ def perturb(network, z, epsilon, mode="gradient"):
     z : torch.Tensor of shape (k, r)
     epsilon : float
         Step size; its meaning depends on ``mode``.
-    mode : {"gradient", "relative"}, default="gradient"
+    mode : {"gradient", "relative", "sign"}, default="gradient"
         ``"gradient"``: ``z + epsilon * g`` on the raw per-row gradient ``g``
         (the paper; not its sign). ``"relative"``: ``z + epsilon * |z| *
         g / |g|``, a step of ``epsilon`` times the row's own norm along the
         gradient direction, so one ``epsilon`` means the same on every data
-        set and for every row, however small its gradient.
+        set and for every row, however small its gradient. ``"sign"``: the
+        fast-gradient-sign step ``z + epsilon * |z| / sqrt(r) * sign(g)``,
+        whose length is also ``epsilon`` times the row's norm.
+    n_steps : int, default=1
+        Split the step into this many equal steps of ``epsilon / n_steps``,
+        recomputing the prediction and the gradient before each (iterative
+        FGSM / projected-gradient style). 1 is the paper's single step.
 
     Returns
     -------
@@ -52,6 +59,23 @@ def perturb(network, z, epsilon, mode="gradient"):
         raise ValueError(f"Unknown perturbation {mode!r}; choose one of {PERTURBATIONS}.")
     if epsilon == 0:
         return z
+    z = z.detach()
+    # Relative and sign steps are sized by the clean row's norm, so every
+    # sub-step of an iterated push has the same length.
+    norm = z.norm(dim=1, keepdim=True)
+    step = epsilon / n_steps
+    for _ in range(n_steps):
+        grad = _prediction_gradient(network, z)
+        if mode == "relative":
+            grad = grad * (norm / grad.norm(dim=1, keepdim=True).clamp_min(1e-30))
+        elif mode == "sign":
+            grad = grad.sign() * (norm / np.sqrt(z.shape[1]))
+        z = z + step * grad
+    return z
+
+
+def _prediction_gradient(network, z):
+    """Gradient of each row's cross-entropy against its own predicted label."""
     with torch.enable_grad():
         z = z.detach().requires_grad_(True)
         logits = network(z)
@@ -59,14 +83,10 @@ def perturb(network, z, epsilon, mode="gradient"):
         # Sum, not mean: each row gets the gradient of its own loss only.
         loss = F.cross_entropy(logits, predicted, reduction="sum")
         (grad,) = torch.autograd.grad(loss, z)
-    z = z.detach()
-    if mode == "relative":
-        grad = grad * (z.norm(dim=1, keepdim=True)
-                       / grad.norm(dim=1, keepdim=True).clamp_min(1e-30))
-    return z + epsilon * grad
+    return grad
 
 
-def pair_scores(logits, labels, score="brier"):
+def pair_scores(logits, labels, score="brier", temperature=1.0):
     """Anomaly score of each (row, projection) pair from its logits.
 
     Parameters
@@ -77,12 +97,17 @@ def pair_scores(logits, labels, score="brier"):
     score : {"brier", "log_prob"}
         ``"brier"``: ``||softmax - e_m||^2`` (the paper). ``"log_prob"``:
         ``-log softmax_m``, the cross-entropy of the true pseudo-label.
+    temperature : float > 0, default=1.0
+        The logits are divided by it first; above 1 softens the softmax, so
+        that confidently classified pairs still differ in score.
 
     Returns
     -------
     torch.Tensor of shape (k,)
         Higher = more abnormal.
     """
+    if temperature != 1.0:
+        logits = logits / temperature
     if score == "brier":
         prob = logits.softmax(dim=1)
         true = prob.gather(1, labels[:, None]).squeeze(1)
@@ -94,7 +119,8 @@ def pair_scores(logits, labels, score="brier"):
 
 
 def score_rows(network, x, bank, *, epsilon, batch_rows, score="brier",
-               perturbation="gradient", device="cpu", verbose=False):
+               perturbation="gradient", n_steps=1, temperature=1.0,
+               score_mode="perturbed", device="cpu", verbose=False):
     """Anomaly score of every row: the mean pair score over all projections.
 
     Parameters
@@ -111,8 +137,17 @@ def score_rows(network, x, bank, *, epsilon, batch_rows, score="brier",
         Rows per chunk; each chunk holds ``batch_rows * M`` pairs. Scores do
         not depend on it.
     score : {"brier", "log_prob"}, default="brier"
-    perturbation : {"gradient", "relative"}, default="gradient"
+    perturbation : {"gradient", "relative", "sign"}, default="gradient"
         How ``epsilon`` scales the step (see :func:`perturb`).
+    n_steps : int, default=1
+        Steps the push is split into (see :func:`perturb`).
+    temperature : float > 0, default=1.0
+        Divides the logits before scoring (see :func:`pair_scores`).
+    score_mode : {"perturbed", "change"}, default="perturbed"
+        ``"perturbed"``: the pair score after the push (the paper).
+        ``"change"``: the pair score after the push minus before it, how much
+        the push damaged the true label; the paper's premise is that it
+        damages anomalies more.
     device : str or torch.device, default="cpu"
     verbose : bool, default=False
         Show a progress bar over chunks.
@@ -135,8 +170,14 @@ def score_rows(network, x, bank, *, epsilon, batch_rows, score="brier",
         b = chunk.shape[0]
         with torch.no_grad():  # not inference_mode: perturb needs autograd on z
             z = bank.project_all(chunk).reshape(b * m, -1)
-        z = perturb(network, z, epsilon, perturbation)
+        labels = labels_full[:b * m]
+        if score_mode == "change":
+            with torch.inference_mode():
+                clean = pair_scores(network(z), labels, score, temperature)
+        z = perturb(network, z, epsilon, perturbation, n_steps)
         with torch.inference_mode():
-            per_pair = pair_scores(network(z), labels_full[:b * m], score)
+            per_pair = pair_scores(network(z), labels, score, temperature)
+            if score_mode == "change":
+                per_pair = per_pair - clean
         out[start:start + b] = per_pair.view(b, m).mean(dim=1).double().cpu().numpy()
     return out

@@ -15,7 +15,9 @@ exist:
 
 With several views, each view's scores are standardised by the mean and
 standard deviation of its own training scores and combined with ``combo``'s
-score combination (maximum or average), as PyOD's ensembles do.
+score combination (maximum or average), as PyOD's ensembles do. A view may
+be fitted several times with independent banks and networks
+(``n_banks``); its banks' standardised scores are averaged first.
 """
 
 import copy
@@ -68,7 +70,9 @@ class FittedView:
             fold_batchnorm(self.network.to(device)), self.preprocessor.transform(X),
             self.projections.to(device), epsilon=params["epsilon"],
             batch_rows=rows, score=params["score"],
-            perturbation=params["perturbation"], device=device, verbose=verbose)
+            perturbation=params["perturbation"], n_steps=params["n_steps"],
+            temperature=params["temperature"], score_mode=params["score_mode"],
+            device=device, verbose=verbose)
 
     def to_cpu(self):
         """A copy whose tensors live on the CPU (for pickling)."""
@@ -137,17 +141,26 @@ def combine(views, raw_scores, how):
     Parameters
     ----------
     views : list of FittedView
+        Banks of the same view share its ``name``.
     raw_scores : list of ndarray of shape (n,)
     how : {"max", "average"}
+        How the views are combined; the banks of one view are always averaged.
 
     Returns
     -------
     ndarray of shape (n,)
-        The raw scores for a single view (the paper's scale); otherwise the
-        combination of the standardised scores.
+        The raw scores for a single fitted pipeline (the paper's scale);
+        otherwise the combination of the standardised scores.
     """
     if len(views) == 1:
         return raw_scores[0]
-    standardised = np.column_stack([(s - v.score_mean) / v.score_std
-                                    for v, s in zip(views, raw_scores)])
-    return np.asarray(COMBINATIONS[how](standardised), dtype=np.float64).ravel()
+    names = list(dict.fromkeys(v.name for v in views))
+    per_view = []
+    for name in names:
+        banks = np.column_stack([(s - v.score_mean) / v.score_std
+                                 for v, s in zip(views, raw_scores) if v.name == name])
+        per_view.append(np.asarray(average(banks), dtype=np.float64).ravel())
+    if len(per_view) == 1:
+        return per_view[0]
+    return np.asarray(COMBINATIONS[how](np.column_stack(per_view)),
+                      dtype=np.float64).ravel()

@@ -237,7 +237,13 @@ def test_feature_count_mismatch(fitted):
     ({"views": "sideways"}, "views"),
     ({"views": ()}, "views"),
     ({"combine": "median"}, "combine"),
-    ({"perturbation": "sign"}, "perturbation"),
+    ({"perturbation": "fgsm"}, "perturbation"),
+    ({"n_steps": 0}, "n_steps"),
+    ({"n_banks": 2.0}, "n_banks"),
+    ({"temperature": 0.0}, "temperature"),
+    ({"temperature": float("inf")}, "temperature"),
+    ({"score_mode": "delta"}, "score_mode"),
+    ({"score_mode": "change", "epsilon": 0.0}, "epsilon > 0"),
     ({"random_state": "seed"}, "random_state"),
     ({"device": "tpu"}, "device"),
 ])
@@ -390,3 +396,34 @@ def test_failed_refit_leaves_the_fitted_model(fitted, data, monkeypatch):
         clf.fit(data[0][:50])
     assert_array_equal(clf.decision_function(data[1]), before)
     assert len(clf.decision_scores_) == len(data[0])
+
+
+def test_bank_ensemble_averages_standardised_banks(data):
+    X = data[0]
+    single = [SLA2P(random_state=0, views="direction", n_banks=1, **SMALL).fit(X)]
+    clf = SLA2P(random_state=0, views="both", n_banks=3, **SMALL).fit(X)
+    assert [v.name for v in clf.views_] == ["direction"] * 3 + ["homogeneous"] * 3
+    # Independent seeds: the three banks of a view differ.
+    banks = [v.projections.weights for v in clf.views_[:3]]
+    assert not torch.allclose(banks[0], banks[1])
+    assert not torch.allclose(banks[1], banks[2])
+    # The score: the max over views of each view's mean standardised bank score.
+    p = clf._scoring_params(clf.params_)
+    Xt = data[1]
+    z = np.column_stack([(v.score(Xt, p, torch.device("cpu")) - v.score_mean) / v.score_std
+                         for v in clf.views_])
+    expected = np.maximum(z[:, :3].mean(axis=1), z[:, 3:].mean(axis=1))
+    assert_allclose(clf.decision_function(Xt), expected, rtol=1e-6, atol=1e-6)
+    # One bank of one view keeps the paper's raw scale.
+    assert single[0].decision_scores_.min() >= 0
+
+
+def test_new_scoring_knobs_change_scores_not_training(data):
+    X = data[0]
+    base = SLA2P(random_state=0, epsilon=0.05, perturbation="relative", **SMALL).fit(X)
+    for kw in (dict(temperature=2.0), dict(perturbation="sign"), dict(n_steps=3),
+               dict(score_mode="change")):
+        other = clone(base).set_params(**kw).fit(X)
+        assert [v.training_log.loss for v in other.views_] == \
+            [v.training_log.loss for v in base.views_]
+        assert not np.allclose(other.decision_scores_, base.decision_scores_), kw

@@ -1,0 +1,155 @@
+"""Ablation table: what each variant of a detector changes against a baseline.
+
+A run whose detectors are labelled variants of one detector (``--detectors
+"sla2p,direction=sla2p:views=direction,..."``) is summarised, per variant,
+by the change it makes (its parameter overrides, read from
+``run_config.json``), its mean ROC-AUC and AP over the datasets, their
+difference from the baseline, the number of datasets it moved by more
+than ``--tol`` either way, and its cost relative to the baseline.
+
+Means are taken over the (dataset, seed) cells where both the variant and
+the baseline succeeded, so a variant that fails somewhere is compared on the
+same cells; the ``cells`` column says how many that was.
+
+Usage::
+
+    python -m benchmarks.ablation benchmarks/results/odds_sla2p_ablation [--baseline sla2p]
+
+writes ``ablation.md`` (and ``ablation.csv``) into that directory and prints
+the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Dict, Optional
+
+import pandas as pd
+
+__all__ = ["ablation_table", "describe_changes", "main", "markdown"]
+
+KEY = ["dataset", "seed"]
+
+
+def describe_changes(run_config: Optional[dict]) -> Dict[str, str]:
+    """Label -> the variant's parameter overrides as ``k=v`` text."""
+    out = {}
+    for det in (run_config or {}).get("detectors", []):
+        kwargs = {**det.get("kwargs", {}), **det.get("overrides", {})}
+        text = ", ".join(f"{k}={v!r}" for k, v in kwargs.items() if k != "verbose")
+        out[det["label"]] = text or f"{det['name']} as registered"
+    return out
+
+
+def ablation_table(df: pd.DataFrame, baseline: str, tol: float = 0.005) -> pd.DataFrame:
+    """One row per detector label: means, differences from ``baseline``, cost.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows of ``results.csv`` (one protocol).
+    baseline : str
+        The label the others are compared with.
+    tol : float, default=0.005
+        A dataset counts as better (worse) when the variant's mean ROC-AUC
+        over the shared seeds is above (below) the baseline's by more than this.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``roc_auc``, ``average_precision``, ``d_roc_auc``,
+        ``d_average_precision``, ``better``, ``worse``, ``cost``, ``cells``,
+        indexed by label: the baseline first, then by ``d_roc_auc`` (best first).
+    """
+    if baseline not in set(df["detector"]):
+        raise ValueError(f"baseline {baseline!r} is not a detector of this run; "
+                         f"it has {sorted(set(df['detector']))}. Pass --baseline LABEL.")
+    ok = df[df["status"] == "ok"].copy()
+    ok["time"] = ok["fit_seconds"] + ok["score_seconds"].fillna(0.0)
+    base = ok[ok["detector"] == baseline].set_index(KEY)
+    rows = {}
+    for label, part in ok.groupby("detector", sort=False):
+        part = part.set_index(KEY)
+        shared = part.index.intersection(base.index)
+        if len(shared) == 0:
+            continue
+        mine, ref = part.loc[shared], base.loc[shared]
+        per_ds = mine.groupby(level="dataset")[["roc_auc", "average_precision"]].mean()
+        ref_ds = ref.groupby(level="dataset")[["roc_auc", "average_precision"]].mean()
+        diff = per_ds["roc_auc"] - ref_ds["roc_auc"]
+        rows[label] = {
+            "roc_auc": per_ds["roc_auc"].mean(),
+            "average_precision": per_ds["average_precision"].mean(),
+            "d_roc_auc": per_ds["roc_auc"].mean() - ref_ds["roc_auc"].mean(),
+            "d_average_precision": (per_ds["average_precision"].mean()
+                                    - ref_ds["average_precision"].mean()),
+            "better": int((diff > tol).sum()),
+            "worse": int((diff < -tol).sum()),
+            "cost": mine["time"].sum() / ref["time"].sum(),
+            "cells": len(shared),
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    others = table.drop(index=baseline).sort_values("d_roc_auc", ascending=False)
+    return pd.concat([table.loc[[baseline]], others])
+
+
+def markdown(table: pd.DataFrame, changes: Dict[str, str], baseline: str,
+             n_datasets: int, seeds, tol: float) -> str:
+    """The table as Markdown, with a header saying how it was computed."""
+    lines = [
+        f"# Ablation against `{baseline}`",
+        "",
+        f"Mean over {n_datasets} datasets of the mean over seeds {list(seeds)}, on the "
+        f"cells where both the row and `{baseline}` succeeded. Δ: difference from "
+        f"`{baseline}`. better / worse: datasets moved by more than {tol} ROC-AUC. "
+        f"cost: total fit + score time relative to `{baseline}` (wall-clock on the "
+        "machine of the run; compare rows, not absolute seconds).",
+        "",
+        "| row | change | ROC-AUC | Δ | AP | Δ | better | worse | cost | cells |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for label, r in table.iterrows():
+        change = "the baseline" if label == baseline else changes.get(label, "")
+        lines.append(
+            f"| `{label}` | {change} | {r.roc_auc:.3f} | {r.d_roc_auc:+.3f} | "
+            f"{r.average_precision:.3f} | {r.d_average_precision:+.3f} | "
+            f"{int(r.better)} | {int(r.worse)} | {r.cost:.1f}× | {int(r.cells)} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.ablation",
+        description="Summarise a run of detector variants against a baseline.")
+    parser.add_argument("out", type=Path, help="run directory holding results.csv")
+    parser.add_argument("--baseline", default="sla2p", help="label to compare with")
+    parser.add_argument("--tol", type=float, default=0.005,
+                        help="ROC-AUC change that counts as better/worse per dataset")
+    args = parser.parse_args(argv)
+    path = args.out / "results.csv"
+    if not path.is_file():
+        print(f"error: {path} not found; pass the --out directory of a benchmark run.",
+              file=sys.stderr)
+        return 2
+    df = pd.read_csv(path)
+    config_path = args.out / "run_config.json"
+    config = json.loads(config_path.read_text()) if config_path.is_file() else None
+    try:
+        table = ablation_table(df, args.baseline, args.tol)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    text = markdown(table, describe_changes(config), args.baseline,
+                    df["dataset"].nunique(), sorted(int(s) for s in df["seed"].unique()),
+                    args.tol)
+    (args.out / "ablation.md").write_text(text)
+    table.to_csv(args.out / "ablation.csv", float_format="%.6f")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
