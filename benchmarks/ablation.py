@@ -16,7 +16,10 @@ Usage::
     python -m benchmarks.ablation benchmarks/results/odds_sla2p_ablation [--baseline sla2p]
 
 writes ``ablation.md`` (and ``ablation.csv``) into that directory and prints
-the table.
+the table. ``--oracle a,b,c`` (repeatable) adds a line per group: the mean
+over datasets of the best of those rows on each dataset, picked with the
+labels. No rule that chooses among those settings from the data's shape can
+do better, so it bounds what such a rule could gain.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Dict, Optional
 
 import pandas as pd
 
-__all__ = ["ablation_table", "describe_changes", "main", "markdown"]
+__all__ = ["ablation_table", "describe_changes", "main", "markdown", "oracle"]
 
 KEY = ["dataset", "seed"]
 
@@ -96,6 +99,21 @@ def ablation_table(df: pd.DataFrame, baseline: str, tol: float = 0.005) -> pd.Da
     return pd.concat([table.loc[[baseline]], others])
 
 
+def oracle(df: pd.DataFrame, labels) -> float:
+    """Mean over datasets of the best per-dataset mean ROC-AUC among ``labels``.
+
+    Only datasets where every label has a successful cell count.
+    """
+    missing = sorted(set(labels) - set(df["detector"]))
+    if missing:
+        raise ValueError(f"--oracle names {missing}, which are not detectors of this "
+                         f"run; it has {sorted(set(df['detector']))}.")
+    ok = df[(df["status"] == "ok") & df["detector"].isin(labels)]
+    per = ok.pivot_table(index="dataset", columns="detector", values="roc_auc",
+                         aggfunc="mean").dropna()
+    return float(per.max(axis=1).mean())
+
+
 def markdown(table: pd.DataFrame, changes: Dict[str, str], baseline: str,
              n_datasets: int, seeds, tol: float) -> str:
     """The table as Markdown, with a header saying how it was computed."""
@@ -126,6 +144,8 @@ def main(argv=None) -> int:
         description="Summarise a run of detector variants against a baseline.")
     parser.add_argument("out", type=Path, help="run directory holding results.csv")
     parser.add_argument("--baseline", default="sla2p", help="label to compare with")
+    parser.add_argument("--oracle", action="append", default=[], metavar="A,B,...",
+                        help="also print the mean of the per-dataset best of these rows")
     parser.add_argument("--tol", type=float, default=0.005,
                         help="ROC-AUC change that counts as better/worse per dataset")
     args = parser.parse_args(argv)
@@ -139,12 +159,19 @@ def main(argv=None) -> int:
     config = json.loads(config_path.read_text()) if config_path.is_file() else None
     try:
         table = ablation_table(df, args.baseline, args.tol)
+        groups = [[g.strip() for g in group.split(",") if g.strip()] for group in args.oracle]
+        ceilings = [(group, oracle(df, group)) for group in groups]
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     text = markdown(table, describe_changes(config), args.baseline,
                     df["dataset"].nunique(), sorted(int(s) for s in df["seed"].unique()),
                     args.tol)
+    if ceilings:
+        text += ("\nOracle (mean over datasets of the best row per dataset, chosen with "
+                 "the labels; the ceiling of any rule choosing among these rows):\n\n")
+        text += "".join(f"- {', '.join(f'`{g}`' for g in group)}: ROC-AUC {value:.3f}\n"
+                        for group, value in ceilings)
     (args.out / "ablation.md").write_text(text)
     table.to_csv(args.out / "ablation.csv", float_format="%.6f")
     print(text)

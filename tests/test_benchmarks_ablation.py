@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.ablation import ablation_table, describe_changes, main  # noqa: E402
+from benchmarks.ablation import ablation_table, describe_changes, main, oracle  # noqa: E402
 from benchmarks.resultsfile import read_frame, write_rows  # noqa: E402
 
 from test_benchmarks_report import hand_results  # noqa: E402
@@ -57,3 +57,15 @@ def test_cli_errors(run_dir, tmp_path, capsys):
     assert "baseline 'Z' is not a detector" in capsys.readouterr().err
     assert main([str(tmp_path / "nowhere")]) == 2
     assert "results.csv not found" in capsys.readouterr().err
+
+
+def test_oracle_picks_the_best_row_per_dataset(run_dir, capsys):
+    df = read_frame(run_dir / "results.csv")
+    # d1: A 0.85 > B 0.7; d2: B 0.8 > A 0.6; d3: tie 0.9.
+    assert oracle(df, ["A", "B"]) == pytest.approx((0.85 + 0.8 + 0.9) / 3)
+    # C never succeeded on d1: that dataset drops out.
+    assert oracle(df, ["A", "C"]) == pytest.approx((0.6 + 0.9) / 2)
+    assert main([str(run_dir), "--baseline", "A", "--oracle", "A,B"]) == 0
+    assert "`A`, `B`: ROC-AUC 0.850" in (run_dir / "ablation.md").read_text()
+    assert main([str(run_dir), "--baseline", "A", "--oracle", "A,Q"]) == 2
+    assert "['Q']" in capsys.readouterr().err
