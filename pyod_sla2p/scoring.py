@@ -157,6 +157,8 @@ def score_rows(network, x, bank, *, epsilon, batch_rows, score="brier",
     ndarray of shape (n,), float64
         Higher = more abnormal.
     """
+    if score_mode not in SCORE_MODES:
+        raise ValueError(f"Unknown score_mode {score_mode!r}; choose one of {SCORE_MODES}.")
     network.eval()
     m = bank.n_projections
     n = x.shape[0]

@@ -70,8 +70,10 @@ class FittedView:
             fold_batchnorm(self.network.to(device)), self.preprocessor.transform(X),
             self.projections.to(device), epsilon=params["epsilon"],
             batch_rows=rows, score=params["score"],
-            perturbation=params["perturbation"], n_steps=params["n_steps"],
-            temperature=params["temperature"], score_mode=params["score_mode"],
+            perturbation=params["perturbation"],
+            # .get: models pickled before these parameters existed score as before.
+            n_steps=params.get("n_steps", 1), temperature=params.get("temperature", 1.0),
+            score_mode=params.get("score_mode", "perturbed"),
             device=device, verbose=verbose)
 
     def to_cpu(self):
