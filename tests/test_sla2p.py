@@ -400,7 +400,6 @@ def test_failed_refit_leaves_the_fitted_model(fitted, data, monkeypatch):
 
 def test_bank_ensemble_averages_standardised_banks(data):
     X = data[0]
-    single = [SLA2P(random_state=0, views="direction", n_banks=1, **SMALL).fit(X)]
     clf = SLA2P(random_state=0, views="both", n_banks=3, **SMALL).fit(X)
     assert [v.name for v in clf.views_] == ["direction"] * 3 + ["homogeneous"] * 3
     # Independent seeds: the three banks of a view differ.
@@ -414,8 +413,14 @@ def test_bank_ensemble_averages_standardised_banks(data):
                          for v in clf.views_])
     expected = np.maximum(z[:, :3].mean(axis=1), z[:, 3:].mean(axis=1))
     assert_allclose(clf.decision_function(Xt), expected, rtol=1e-6, atol=1e-6)
-    # One bank of one view keeps the paper's raw scale.
-    assert single[0].decision_scores_.min() >= 0
+    # One bank of one view keeps the paper's raw scale: the raw scores, not
+    # standardised ones (log-probability scores are never negative).
+    single = SLA2P(random_state=0, views="direction", n_banks=1, **SMALL).fit(X)
+    v = single.views_[0]
+    assert_allclose(single.decision_scores_,
+                    v.score(X, single._scoring_params(single.params_), torch.device("cpu")),
+                    rtol=1e-6)
+    assert single.decision_scores_.min() >= 0
 
 
 def test_new_scoring_knobs_change_scores_not_training(data):
