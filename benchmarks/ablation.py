@@ -25,12 +25,14 @@ do better, so it bounds what such a rule could gain.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Dict, Optional
 
 import pandas as pd
+
+from .report import _load_config
+from .resultsfile import read_frame
 
 __all__ = ["ablation_table", "describe_changes", "main", "markdown", "oracle"]
 
@@ -154,9 +156,10 @@ def main(argv=None) -> int:
         print(f"error: {path} not found; pass the --out directory of a benchmark run.",
               file=sys.stderr)
         return 2
-    df = pd.read_csv(path)
-    config_path = args.out / "run_config.json"
-    config = json.loads(config_path.read_text()) if config_path.is_file() else None
+    # read_frame, as the report does: typed columns, and the last row of a
+    # cell wins when a resumed run appended it twice.
+    df = read_frame(path)
+    config = _load_config(args.out)
     try:
         table = ablation_table(df, args.baseline, args.tol)
         groups = [[g.strip() for g in group.split(",") if g.strip()] for group in args.oracle]
