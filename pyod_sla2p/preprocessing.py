@@ -12,6 +12,13 @@ extreme values. The *homogeneous* variant appends a constant coordinate
 then still encodes the original length through the share of that
 coordinate, at the price of blurring directions of short rows. The
 detector's ``views`` parameter uses either or both.
+
+Extreme magnitudes: a column's variance, or a row's squared norm, overflows
+float64 from values near 1e154 on and underflows below about 1e-154, which
+would flatten every row to zero. Both are therefore computed on values
+first divided by a power of two near their largest magnitude. Dividing by a
+power of two is exact in floating point, so for data of ordinary size the
+result is bit for bit what the plain formulas give.
 """
 
 import numpy as np
@@ -19,6 +26,23 @@ import numpy as np
 # Rows whose norm is below this are left at (near) zero instead of being
 # blown up to unit length by division by a tiny number.
 _NORM_FLOOR = 1e-12
+_LARGEST = np.finfo(np.float64).max
+
+
+def power_of_two_scale(max_abs):
+    """A power of two ``u`` with ``1 <= max_abs / u < 2`` (1 where ``max_abs`` is 0).
+
+    Parameters
+    ----------
+    max_abs : ndarray
+        Largest absolute values (of columns or rows); finite, >= 0.
+
+    Returns
+    -------
+    ndarray of the same shape
+    """
+    _, exponent = np.frexp(max_abs)
+    return np.where(max_abs > 0, np.ldexp(1.0, exponent - 1), 1.0)
 
 
 class RowPreprocessor:
@@ -37,9 +61,13 @@ class RowPreprocessor:
     Attributes
     ----------
     mean_ : ndarray of shape (n_features,) or None
+        Per-feature means, divided by ``unit_``.
     scale_ : ndarray of shape (n_features,) or None
-        Standard deviations, with constant features given scale 1 so they
-        map to 0 instead of NaN.
+        Standard deviations, divided by ``unit_``; constant features get
+        scale 1 so they map to 0 instead of NaN.
+    unit_ : ndarray of shape (n_features,) or None
+        A power of two per feature near its largest training magnitude;
+        mean and scale are stored in these units so that neither overflows.
     """
 
     def __init__(self, standardize=True, homogeneous=False):
@@ -47,9 +75,12 @@ class RowPreprocessor:
         self.homogeneous = homogeneous
         self.mean_ = None
         self.scale_ = None
+        self.unit_ = None
 
     def fit(self, X):
         if self.standardize:
+            self.unit_ = power_of_two_scale(np.abs(X).max(axis=0))
+            X = X / self.unit_
             self.mean_ = X.mean(axis=0)
             scale = X.std(axis=0)
             self.scale_ = np.where(scale > 0, scale, 1.0)
@@ -61,8 +92,18 @@ class RowPreprocessor:
         Shape ``(n, d)``, or ``(n, d + 1)`` when ``homogeneous``.
         """
         if self.standardize:
-            X = (X - self.mean_) / self.scale_
+            X = (X / self.unit_ - self.mean_) / self.scale_
+            # A value far outside the training range may overflow here;
+            # the largest float keeps its row's direction.
+            X = np.clip(X, -_LARGEST, _LARGEST)
         if self.homogeneous:
             X = np.hstack([X, np.full((X.shape[0], 1), np.sqrt(X.shape[1]))])
+        # Rows in units of a power of two near their largest entry: the norm
+        # neither overflows nor underflows, and the direction is unchanged.
+        row_unit = power_of_two_scale(np.abs(X).max(axis=1, keepdims=True))
+        X = X / row_unit
         norms = np.linalg.norm(X, axis=1, keepdims=True)
-        return (X / np.maximum(norms, _NORM_FLOOR)).astype(np.float32)
+        # The floor applies to the row's true norm, as before the rescaling.
+        small = norms * row_unit < _NORM_FLOOR
+        out = X / np.where(small, _NORM_FLOOR / row_unit, norms)
+        return out.astype(np.float32)

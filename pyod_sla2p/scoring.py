@@ -2,11 +2,18 @@
 
 For a transformed row ``z = x @ W_m`` the classifier predicts
 ``y_hat = argmax f(z)``; the row is pushed along the gradient of
-``CE(f(z), y_hat)`` with respect to ``z``: ``z' = z + epsilon * grad``, and
-scored by the Brier-type distance ``||softmax(f(z')) - e_m||^2``, averaged
-over the ``M`` projections. Normal rows stay well classified after the push,
-anomalies fall over, so a larger mean distance is more abnormal (PyOD's
+``CE(f(z), y_hat)`` with respect to ``z``: ``z' = z + epsilon * grad``. Each
+(row, projection) pair gets a score and the pair scores are averaged over
+the ``M`` projections. Normal rows stay well classified after the push,
+anomalies fall over, so a larger mean score is more abnormal (PyOD's
 convention: higher = more abnormal).
+
+The pair score is the paper's Brier-type distance
+``||softmax(f(z')) - e_m||^2`` or, the package's default, the negative
+log-probability of the true pseudo-label ``-log softmax(f(z'))_m``. The
+package's default ``epsilon`` is 0: the classifier scores the clean
+transformed rows (the paper's SLA ablation), because no perturbation helped
+on the benchmark suites (README, ablation).
 
 The gradient is taken per row. The authors' script averages the loss over
 the batch, which scales each row's gradient by ``1 / batch_size`` and makes a
@@ -21,10 +28,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
-
-SCORES = ("brier", "log_prob")
-PERTURBATIONS = ("gradient", "relative", "sign")
-SCORE_MODES = ("perturbed", "change")
 
 
 def perturb(network, z, epsilon, mode="gradient", n_steps=1):
@@ -55,8 +58,6 @@ def perturb(network, z, epsilon, mode="gradient", n_steps=1):
     torch.Tensor of shape (k, r)
         The perturbed rows, detached.
     """
-    if mode not in PERTURBATIONS:
-        raise ValueError(f"Unknown perturbation {mode!r}; choose one of {PERTURBATIONS}.")
     if epsilon == 0:
         return z
     z = z.detach()
@@ -86,7 +87,7 @@ def _prediction_gradient(network, z):
     return grad
 
 
-def pair_scores(logits, labels, score="brier", temperature=1.0):
+def pair_scores(logits, labels, score_function="log_prob", temperature=1.0):
     """Anomaly score of each (row, projection) pair from its logits.
 
     Parameters
@@ -94,7 +95,7 @@ def pair_scores(logits, labels, score="brier", temperature=1.0):
     logits : torch.Tensor of shape (k, M)
     labels : torch.LongTensor of shape (k,)
         The true pseudo-label (projection index) of each pair.
-    score : {"brier", "log_prob"}
+    score_function : {"brier", "log_prob"}, default="log_prob"
         ``"brier"``: ``||softmax - e_m||^2`` (the paper). ``"log_prob"``:
         ``-log softmax_m``, the cross-entropy of the true pseudo-label.
     temperature : float > 0, default=1.0
@@ -108,46 +109,34 @@ def pair_scores(logits, labels, score="brier", temperature=1.0):
     """
     if temperature != 1.0:
         logits = logits / temperature
-    if score == "brier":
-        prob = logits.softmax(dim=1)
-        true = prob.gather(1, labels[:, None]).squeeze(1)
-        # ||p - e_m||^2 = sum_j p_j^2 - 2 p_m + 1, without building the one-hot.
-        return (prob * prob).sum(dim=1) - 2.0 * true + 1.0
-    if score == "log_prob":
+    if score_function == "log_prob":
         return F.cross_entropy(logits, labels, reduction="none")
-    raise ValueError(f"Unknown score {score!r}; choose one of {SCORES}.")
+    prob = logits.softmax(dim=1)
+    true = prob.gather(1, labels[:, None]).squeeze(1)
+    # ||p - e_m||^2 = sum_j p_j^2 - 2 p_m + 1, without building the one-hot.
+    return (prob * prob).sum(dim=1) - 2.0 * true + 1.0
 
 
-def score_rows(network, x, bank, *, epsilon, batch_rows, score="brier",
-               perturbation="gradient", n_steps=1, temperature=1.0,
-               score_mode="perturbed", device="cpu", verbose=False):
+def score_rows(network, x, bank, config, batch_rows, device="cpu", verbose=False):
     """Anomaly score of every row: the mean pair score over all projections.
 
     Parameters
     ----------
     network : torch.nn.Module
-        The trained classifier, on ``device``; put in eval mode here.
+        The trained classifier, in eval mode, on ``device``.
     x : ndarray of shape (n, d)
         Preprocessed rows (float32 or float64).
     bank : ProjectionBank
         On ``device``.
-    epsilon : float
-        Perturbation step (see :func:`perturb`); 0 gives SLA (no perturbation).
+    config : ScoringConfig
+        ``epsilon`` (0 gives SLA, no perturbation), the ``perturbation`` form
+        and its ``n_steps`` (see :func:`perturb`), the ``score_function`` and
+        ``temperature`` (see :func:`pair_scores`), and the ``score_mode``:
+        ``"perturbed"`` scores the pairs after the push (the paper),
+        ``"change"`` the pair score after the push minus before it.
     batch_rows : int
         Rows per chunk; each chunk holds ``batch_rows * M`` pairs. Scores do
         not depend on it.
-    score : {"brier", "log_prob"}, default="brier"
-    perturbation : {"gradient", "relative", "sign"}, default="gradient"
-        How ``epsilon`` scales the step (see :func:`perturb`).
-    n_steps : int, default=1
-        Steps the push is split into (see :func:`perturb`).
-    temperature : float > 0, default=1.0
-        Divides the logits before scoring (see :func:`pair_scores`).
-    score_mode : {"perturbed", "change"}, default="perturbed"
-        ``"perturbed"``: the pair score after the push (the paper).
-        ``"change"``: the pair score after the push minus before it, how much
-        the push damaged the true label; the paper's premise is that it
-        damages anomalies more.
     device : str or torch.device, default="cpu"
     verbose : bool, default=False
         Show a progress bar over chunks.
@@ -157,9 +146,6 @@ def score_rows(network, x, bank, *, epsilon, batch_rows, score="brier",
     ndarray of shape (n,), float64
         Higher = more abnormal.
     """
-    if score_mode not in SCORE_MODES:
-        raise ValueError(f"Unknown score_mode {score_mode!r}; choose one of {SCORE_MODES}.")
-    network.eval()
     m = bank.n_projections
     n = x.shape[0]
     out = np.empty(n, dtype=np.float64)
@@ -173,13 +159,15 @@ def score_rows(network, x, bank, *, epsilon, batch_rows, score="brier",
         with torch.no_grad():  # not inference_mode: perturb needs autograd on z
             z = bank.project_all(chunk).reshape(b * m, -1)
         labels = labels_full[:b * m]
-        if score_mode == "change":
+        if config.score_mode == "change":
             with torch.inference_mode():
-                clean = pair_scores(network(z), labels, score, temperature)
-        z = perturb(network, z, epsilon, perturbation, n_steps)
+                clean = pair_scores(network(z), labels, config.score_function,
+                                    config.temperature)
+        z = perturb(network, z, config.epsilon, config.perturbation, config.n_steps)
         with torch.inference_mode():
-            per_pair = pair_scores(network(z), labels, score, temperature)
-            if score_mode == "change":
+            per_pair = pair_scores(network(z), labels, config.score_function,
+                                   config.temperature)
+            if config.score_mode == "change":
                 per_pair = per_pair - clean
         out[start:start + b] = per_pair.view(b, m).mean(dim=1).double().cpu().numpy()
     return out

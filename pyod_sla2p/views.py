@@ -15,9 +15,10 @@ exist:
 
 With several views, each view's scores are standardised by the mean and
 standard deviation of its own training scores and combined with ``combo``'s
-score combination (maximum or average), as PyOD's ensembles do. A view may
-be fitted several times with independent banks and networks
-(``n_banks``); its banks' standardised scores are averaged first.
+score combination (maximum by default, or average), as PyOD's ensembles do.
+A view may be fitted several times with independent banks and networks (the
+``n_banks`` research lever); its banks' standardised scores are averaged
+first.
 """
 
 import copy
@@ -37,9 +38,13 @@ VIEWS = ("direction", "homogeneous")
 COMBINATIONS = {"max": maximization, "average": average}
 
 
-@dataclass
+class DegenerateDataError(ValueError):
+    """The training rows leave a view nothing to learn."""
+
+
+@dataclass(frozen=True)
 class FittedView:
-    """One fitted pipeline.
+    """One fitted pipeline, ready to score.
 
     Attributes
     ----------
@@ -48,7 +53,8 @@ class FittedView:
     preprocessor : RowPreprocessor
     projections : ProjectionBank
     network : torch.nn.Module
-        The trained classifier (eval mode).
+        The trained classifier with its BatchNorm layers folded into the
+        Linear layers before them (eval mode, no gradients on its weights).
     training_log : TrainingLog
     score_mean, score_std : float
         Of the view's scores on the training rows; used to standardise
@@ -60,21 +66,21 @@ class FittedView:
     projections: ProjectionBank
     network: torch.nn.Module
     training_log: TrainingLog
-    score_mean: float = 0.0
-    score_std: float = 1.0
+    score_mean: float
+    score_std: float
 
-    def score(self, X, params, device, verbose=False):
-        """Raw scores of the rows of ``X`` under this view (higher = more abnormal)."""
-        rows = params["score_batch_rows"]
-        return score_rows(
-            fold_batchnorm(self.network.to(device)), self.preprocessor.transform(X),
-            self.projections.to(device), epsilon=params["epsilon"],
-            batch_rows=rows, score=params["score"],
-            perturbation=params["perturbation"],
-            # .get: models pickled before these parameters existed score as before.
-            n_steps=params.get("n_steps", 1), temperature=params.get("temperature", 1.0),
-            score_mode=params.get("score_mode", "perturbed"),
-            device=device, verbose=verbose)
+    def score(self, X, config, batch_rows, device, verbose=False):
+        """Raw scores of the rows of ``X`` under this view (higher = more abnormal).
+
+        The stored network and bank are not moved: a copy goes to ``device``
+        when they live elsewhere.
+        """
+        network = self.network
+        if next(network.parameters()).device != torch.device(device):
+            network = copy.deepcopy(network).to(device)
+        return score_rows(network, self.preprocessor.transform(X),
+                          self.projections.to(device), config, batch_rows,
+                          device=device, verbose=verbose)
 
     def to_cpu(self):
         """A copy whose tensors live on the CPU (for pickling)."""
@@ -83,58 +89,80 @@ class FittedView:
                           self.score_mean, self.score_std)
 
 
-def fit_view(name, X, params, seeds, device, verbose=False):
-    """Fit one view on the rows of ``X``.
+def fit_view(name, X, pipeline, training, scoring, seeds, device, batch_rows,
+             verbose=False):
+    """Fit one view on the rows of ``X`` and score them.
 
     Parameters
     ----------
     name : {"direction", "homogeneous"}
     X : ndarray of shape (n_samples, n_features), float64
-    params : dict
-        The detector's resolved parameters.
+    pipeline : PipelineConfig
+    training : TrainingConfig
+    scoring : ScoringConfig
     seeds : sequence of 4 ints
         For the bank, the network's initial weights, the training subsample
         and the shuffling.
     device : torch.device
+    batch_rows : int
+        Rows per scoring chunk.
     verbose : bool
 
     Returns
     -------
-    FittedView
-        Without its score statistics (see :func:`set_score_statistics`).
+    view : FittedView
+    train_scores : ndarray of shape (n_samples,)
+        The view's raw scores of the rows of ``X``.
+
+    Raises
+    ------
+    DegenerateDataError
+        When every training row looks the same to this view, so the
+        classifier could never learn (and the accuracy stop never fire).
     """
-    preprocessor = RowPreprocessor(params["standardize"],
+    preprocessor = RowPreprocessor(pipeline.standardize,
                                    homogeneous=(name == "homogeneous")).fit(X)
     x_proc = preprocessor.transform(X)
-    r = params["projection_dim"]
-    m = params["n_projections"]
-    hidden = params["hidden_dims"]
-    if isinstance(hidden, str):  # "auto": the paper's (2r, 4r)
-        hidden = (2 * r, 4 * r)
-    bank = ProjectionBank.draw(m, x_proc.shape[1], r, seed=seeds[0])
-    network = build_classifier(r, m, tuple(int(h) for h in hidden),
-                               params["activation"], seed=seeds[1]).to(device)
-
-    cap = params["max_train_samples"]
+    _check_not_degenerate(x_proc, name)
+    bank = ProjectionBank.draw(pipeline.n_projections, x_proc.shape[1],
+                               pipeline.projection_dim, seed=seeds[0])
+    network = build_classifier(pipeline.projection_dim, pipeline.n_projections,
+                               pipeline.hidden_dims, pipeline.activation,
+                               seed=seeds[1]).to(device)
+    x_train = x_proc
+    cap = training.max_train_samples
     if cap is not None and x_proc.shape[0] > cap:
         pick = np.random.default_rng(seeds[2]).choice(x_proc.shape[0], cap, replace=False)
-        x_proc = x_proc[np.sort(pick)]
-    log = train_classifier(
-        network, torch.as_tensor(x_proc, device=device), bank.to(device),
-        acc_threshold=params["acc_threshold"], epoch_num=params["epoch_num"],
-        batch_size=params["batch_size"], lr=params["lr"],
-        adam_eps=params["adam_eps"], weight_decay=params["weight_decay"],
-        seed=seeds[3], verbose=verbose)
-    return FittedView(name, preprocessor, bank, network, log)
-
-
-def set_score_statistics(view, train_scores):
-    """Record the mean and spread of a view's training scores."""
+        x_train = x_proc[np.sort(pick)]
+    bank_on_device = bank.to(device)
+    log = train_classifier(network, torch.as_tensor(x_train, device=device),
+                           bank_on_device, training, seed=seeds[3], verbose=verbose)
+    # Folded once here: scoring runs the network three times per pair.
+    network = fold_batchnorm(network)
+    train_scores = score_rows(network, x_proc, bank_on_device, scoring, batch_rows,
+                              device=device, verbose=verbose)
     std = float(np.std(train_scores))
-    view.score_mean = float(np.mean(train_scores))
-    # A view whose training scores are all equal carries no ranking; a unit
-    # scale keeps the standardisation finite.
-    view.score_std = std if std > 0 else 1.0
+    view = FittedView(name, preprocessor, bank_on_device, network, log,
+                      score_mean=float(np.mean(train_scores)),
+                      # A view whose training scores are all equal carries no
+                      # ranking; a unit scale keeps the standardisation finite.
+                      score_std=std if std > 0 else 1.0)
+    return view, train_scores
+
+
+def _check_not_degenerate(x_proc, name):
+    if x_proc.shape[0] > 1 and np.ptp(x_proc, axis=0).max() > 0:
+        return
+    what = ("all zero" if not np.any(x_proc) else "all identical")
+    raise DegenerateDataError(
+        f"After preprocessing, the {x_proc.shape[0]} training row(s) are {what} "
+        f"to SLA2P's {name!r} view, so there is nothing to learn or rank. "
+        "SLA2P needs at least 2 distinct rows: check for identical rows, "
+        "columns that are constant, or (with standardize=False) rows whose values "
+        "are all below about 1e-12." + (
+            " The direction view sees rows that differ only in length as "
+            "identical; views='homogeneous' keeps their magnitude."
+            if name == "direction" else ""))
 
 
 def combine(views, raw_scores, how):

@@ -1,36 +1,43 @@
-"""The shape rule and the paper preset."""
+"""The fixed defaults, the paper preset, and how "auto" is resolved."""
 
 import pytest
 
 from pyod_sla2p import SLA2P
-from pyod_sla2p.defaults import AUTO_PARAMETERS, PAPER_PRESET, resolve_parameters, shape_rule
+from pyod_sla2p.defaults import DEFAULTS, OPTIMIZER_DEFAULTS, PAPER_PRESET, resolve_parameters
 
 
-@pytest.mark.parametrize("shape", [(10, 1), (500, 30), (100000, 800)])
-def test_rule_covers_every_auto_parameter(shape):
-    rule = shape_rule(*shape)
-    assert set(rule) == set(AUTO_PARAMETERS)
-    assert rule["n_projections"] >= 2 and rule["projection_dim"] >= 1
-    assert 0 < rule["acc_threshold"] < 1 and rule["epsilon"] >= 0
+def test_auto_resolves_to_the_defaults():
+    resolved = resolve_parameters(SLA2P().get_params(deep=False), 100)
+    for name, value in DEFAULTS.items():
+        if name != "hidden_dims":
+            assert resolved[name] == value, name
+    r = DEFAULTS["projection_dim"]
+    assert resolved["hidden_dims"] == (2 * r, 4 * r)
+    assert resolved["optimizer_params"] == OPTIMIZER_DEFAULTS
 
 
 def test_resolution_order():
-    params = SLA2P(preset="paper", projection_dim=32).get_params()
-    resolved = resolve_parameters(params, 100, 10)
-    assert resolved["projection_dim"] == 32
+    params = SLA2P(preset="paper", projection_dim=32).get_params(deep=False)
+    resolved = resolve_parameters(params, 100)
+    assert resolved["projection_dim"] == 32          # explicit beats preset
+    assert resolved["hidden_dims"] == (64, 128)      # follows the explicit r
     assert resolved["n_projections"] == PAPER_PRESET["n_projections"]
     assert resolved["epsilon"] == pytest.approx(1000 / 128)
-    plain = resolve_parameters(SLA2P().get_params(), 100, 10)
-    assert {k: plain[k] for k in AUTO_PARAMETERS} == shape_rule(100, 10)
+    assert resolved["standardize"] is False          # preset beats the default
 
 
 def test_paper_preset_follows_the_script_on_large_data():
-    params = SLA2P(preset="paper").get_params()
-    assert resolve_parameters(params, 2000, 10)["n_projections"] == 256
-    large = resolve_parameters(params, 2001, 10)
+    params = SLA2P(preset="paper").get_params(deep=False)
+    assert resolve_parameters(params, 2000)["n_projections"] == 256
+    large = resolve_parameters(params, 2001)
     assert (large["n_projections"], large["projection_dim"]) == (64, 128)
 
 
-def test_unknown_preset():
-    with pytest.raises(ValueError, match="Unknown preset"):
-        resolve_parameters(SLA2P(preset="authors").get_params(), 10, 2)
+def test_views_and_optimizer_params_are_normalised():
+    both = resolve_parameters(SLA2P(views="both").get_params(deep=False), 10)
+    assert both["views"] == ("direction", "homogeneous")
+    one = resolve_parameters(SLA2P(views="homogeneous").get_params(deep=False), 10)
+    assert one["views"] == ("homogeneous",)
+    partial = resolve_parameters(
+        SLA2P(optimizer_params={"lr": 0.01}).get_params(deep=False), 10)
+    assert partial["optimizer_params"] == {**OPTIMIZER_DEFAULTS, "lr": 0.01}

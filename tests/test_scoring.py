@@ -5,6 +5,7 @@ import pytest
 import torch
 from numpy.testing import assert_allclose
 
+from pyod_sla2p.config import ScoringConfig
 from pyod_sla2p.projections import ProjectionBank
 from pyod_sla2p.scoring import pair_scores, perturb, score_rows
 
@@ -39,7 +40,8 @@ def test_score_matches_hand_computation():
         net.weight.copy_(torch.tensor(A.T))
         net.bias.copy_(torch.tensor(c))
     bank = ProjectionBank(torch.tensor(W, dtype=torch.float32).permute(1, 0, 2))
-    got = score_rows(net, x.astype(np.float32), bank, epsilon=epsilon, batch_rows=2)
+    got = score_rows(net.eval(), x.astype(np.float32), bank,
+                     ScoringConfig(epsilon=epsilon, score_function="brier"), batch_rows=2)
     assert_allclose(got, expected, rtol=1e-5)
 
 
@@ -77,8 +79,6 @@ def test_pair_scores():
                     ((p - onehot) ** 2).sum(1), rtol=1e-6)
     assert_allclose(pair_scores(logits, labels, "log_prob").numpy(),
                     -np.log(p[[0, 1], [0, 2]]), rtol=1e-6)
-    with pytest.raises(ValueError, match="Unknown score"):
-        pair_scores(logits, labels, "nope")
 
 
 def _linear_net(A, c):
@@ -138,9 +138,10 @@ def test_temperature_and_change_scores():
     x = rng.normal(size=(4, 2)).astype(np.float32)
     net = _linear_net(A, c)
     bank = ProjectionBank(torch.tensor(W, dtype=torch.float32).permute(1, 0, 2))
-    kw = dict(batch_rows=3, score="log_prob", perturbation="relative")
-    clean = score_rows(net, x, bank, epsilon=0.0, **kw)
-    pushed = score_rows(net, x, bank, epsilon=0.3, **kw)
-    change = score_rows(net, x, bank, epsilon=0.3, score_mode="change", **kw)
+    kw = dict(score_function="log_prob", perturbation="relative")
+    clean = score_rows(net, x, bank, ScoringConfig(epsilon=0.0, **kw), batch_rows=3)
+    pushed = score_rows(net, x, bank, ScoringConfig(epsilon=0.3, **kw), batch_rows=3)
+    change = score_rows(net, x, bank, ScoringConfig(epsilon=0.3, score_mode="change", **kw),
+                        batch_rows=3)
     assert_allclose(change, pushed - clean, rtol=1e-5, atol=1e-6)
     assert not np.allclose(change, 0.0)

@@ -17,6 +17,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 
 from pyod_sla2p import SLA2P
+from pyod_sla2p.config import configs_from_params
 from pyod_sla2p.detector import resolve_device
 
 SMALL = dict(n_projections=8, projection_dim=8, acc_threshold=0.5)
@@ -91,9 +92,9 @@ def test_predict_confidence(fitted, data):
     assert_allclose(fitted.predict_confidence(data[1]), conf)
 
 
-def test_fit_predict(data):
-    labels = SLA2P(random_state=0, **SMALL).fit_predict(data[0])
-    assert labels.shape == (data[0].shape[0],)
+def test_training_labels_match_predict(fitted, data):
+    assert fitted.labels_.shape == (data[0].shape[0],)
+    assert_array_equal(fitted.predict(data[0]), fitted.labels_)
 
 
 def test_rank_by_contamination_object(data):
@@ -220,32 +221,37 @@ def test_feature_count_mismatch(fitted):
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"n_projections": 0}, "n_projections"),
-    ({"n_projections": 1}, "at least 2"),
-    ({"projection_dim": 2.5}, "projection_dim"),
-    ({"acc_threshold": 1.5}, "acc_threshold"),
-    ({"epsilon": -1.0}, "epsilon"),
-    ({"epsilon": float("nan")}, "epsilon"),
-    ({"batch_size": 1}, "batch_size"),
-    ({"preset": "nonsense"}, "preset"),
-    ({"contamination": 0.7}, "contamination"),
-    ({"activation": "swish"}, "activation"),
-    ({"score": "entropy"}, "score"),
-    ({"hidden_dims": (16, -1)}, "hidden_dims"),
-    ({"standardize": "yes"}, "standardize"),
-    ({"score_batch_size": 0}, "score_batch_size"),
-    ({"views": "sideways"}, "views"),
-    ({"views": ()}, "views"),
-    ({"combine": "median"}, "combine"),
-    ({"perturbation": "fgsm"}, "perturbation"),
-    ({"n_steps": 0}, "n_steps"),
-    ({"n_banks": 2.0}, "n_banks"),
-    ({"temperature": 0.0}, "temperature"),
-    ({"temperature": float("inf")}, "temperature"),
-    ({"score_mode": "delta"}, "score_mode"),
-    ({"score_mode": "change", "epsilon": 0.0}, "epsilon > 0"),
-    ({"random_state": "seed"}, "random_state"),
-    ({"device": "tpu"}, "device"),
+    ({"n_projections": 0}, "'n_projections' parameter"),
+    ({"n_projections": 1}, "integer in \\[2, 65536\\]"),
+    ({"projection_dim": 2.5}, "'projection_dim' parameter"),
+    ({"acc_threshold": 1.5}, "'acc_threshold' parameter"),
+    ({"epsilon": -1.0}, "'epsilon' parameter"),
+    ({"epsilon": float("nan")}, "'epsilon' parameter"),
+    ({"epsilon": 1e308}, "'epsilon' parameter"),
+    ({"batch_size": 1}, "'batch_size' parameter"),
+    ({"preset": "nonsense"}, "'preset' parameter"),
+    ({"contamination": 0.7}, "'contamination' parameter"),
+    ({"score_function": "entropy"}, "'score_function' parameter"),
+    ({"hidden_dims": (16, -1)}, "'hidden_dims' parameter"),
+    ({"hidden_dims": 64}, "'hidden_dims' parameter"),
+    ({"score_batch_size": 0}, "'score_batch_size' parameter"),
+    ({"views": "sideways"}, "'views' parameter"),
+    ({"views": ()}, "'views' parameter"),
+    ({"views": ["direction", "direction"]}, "'views' parameter"),
+    ({"random_state": "seed"}, "'random_state' parameter"),
+    ({"random_state": -1}, "'random_state' parameter"),
+    ({"device": "tpu"}, "'device' parameter"),
+    ({"epoch_num": 0}, "'epoch_num' parameter"),
+    ({"max_train_samples": 0}, "'max_train_samples' parameter"),
+    ({"verbose": -1}, "'verbose' parameter"),
+    ({"optimizer_params": {"lr": float("inf")}}, "optimizer_params\\['lr'\\]"),
+    ({"optimizer_params": {"lr": float("nan")}}, "optimizer_params\\['lr'\\]"),
+    ({"optimizer_params": {"eps": float("inf")}}, "optimizer_params\\['eps'\\]"),
+    ({"optimizer_params": {"weight_decay": float("nan")}},
+     "optimizer_params\\['weight_decay'\\]"),
+    ({"optimizer_params": {"weight_decay": -1.0}}, "optimizer_params\\['weight_decay'\\]"),
+    ({"optimizer_params": {"momentum": 0.9}}, "Unknown key 'momentum'"),
+    ({"optimizer_params": [("lr", 0.1)]}, "'optimizer_params' parameter"),
 ])
 def test_bad_parameters(data, params, message):
     with pytest.raises(ValueError, match=message):
@@ -265,7 +271,7 @@ def test_cuda_requested_without_cuda(data):
 # ---------------------------------------------------------------- the method
 def test_epsilon_zero_is_sla(data):
     # One view: its scores are raw (unstandardised), so their scale compares.
-    kwargs = dict(random_state=0, views="direction", score="brier", **SMALL)
+    kwargs = dict(random_state=0, views="direction", score_function="brier", **SMALL)
     sla = SLA2P(epsilon=0.0, **kwargs).fit(data[0])
     sla2p = SLA2P(epsilon=50.0, **kwargs).fit(data[0])
     # Same training (same seed), different scoring: the perturbation matters.
@@ -295,11 +301,22 @@ def test_scores_do_not_depend_on_batching(fitted, data, epsilon):
     assert_allclose(clf.decision_function(mixed)[:3], whole[:3], rtol=1e-5, atol=2e-5)
 
 
-def test_max_train_samples_caps_training(data):
+def test_max_train_samples_caps_training(data, monkeypatch):
+    import pyod_sla2p.views as views_module
+
+    trained_on = []
+    original = views_module.train_classifier
+
+    def spy(network, x, *args, **kwargs):
+        trained_on.append(x.shape[0])
+        return original(network, x, *args, **kwargs)
+
+    monkeypatch.setattr(views_module, "train_classifier", spy)
     clf = SLA2P(random_state=0, max_train_samples=40, **SMALL).fit(data[0])
-    assert clf.decision_scores_.shape == (data[0].shape[0],)
-    # Every training batch draws pairs from the 40 kept rows only.
-    assert all(v.training_log.n_batches >= 1 for v in clf.views_)
+    assert trained_on == [40, 40]                       # one per view
+    assert clf.decision_scores_.shape == (data[0].shape[0],)  # all rows scored
+    SLA2P(random_state=0, max_train_samples=None, **SMALL).fit(data[0])
+    assert trained_on[2:] == [len(data[0])] * 2
 
 
 def test_paper_preset_and_overrides():
@@ -331,34 +348,36 @@ def test_views(data, views):
     assert roc_auc_score(data[3], clf.decision_function(data[1])) > 0.9
 
 
+def _view_scores(clf, X):
+    _, _, scoring = configs_from_params(clf.params_)
+    rows = clf._score_batch_rows(clf.params_["n_projections"])
+    return [v.score(X, scoring, rows, resolve_device("cpu")) for v in clf.views_]
+
+
 def test_two_views_combine_standardised_scores(data):
-    kwargs = dict(random_state=0, **SMALL)
-    both = SLA2P(views="both", combine="max", **kwargs).fit(data[0])
-    raw = [v.score(data[1], both._scoring_params(both.params_), resolve_device("cpu"))
-           for v in both.views_]
-    z = [(s - v.score_mean) / v.score_std for v, s in zip(both.views_, raw)]
+    both = SLA2P(views="both", random_state=0, **SMALL).fit(data[0])
+    z = [(s - v.score_mean) / v.score_std
+         for v, s in zip(both.views_, _view_scores(both, data[1]))]
     assert_allclose(both.decision_function(data[1]), np.maximum(*z), rtol=1e-6)
-    avg = clone(both).set_params(combine="average").fit(data[0])
-    assert_allclose(avg.decision_function(data[1]), (z[0] + z[1]) / 2, rtol=1e-6)
     # Each view's statistics are those of its own training scores.
-    train_raw = both.views_[0].score(data[0], both._scoring_params(both.params_), resolve_device("cpu"))
+    train_raw = _view_scores(both, data[0])[0]
     assert both.views_[0].score_mean == pytest.approx(train_raw.mean())
+    assert both.views_[0].score_std == pytest.approx(train_raw.std())
 
 
-def test_homogeneous_view_sees_magnitude():
-    # Rows that differ only in length are identical to the direction view
-    # and different to the homogeneous one.
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(200, 4))
-    X_scaled = np.vstack([X[:5], 6 * X[:5]])
-    direction = SLA2P(random_state=0, views="direction", standardize=False,
-                      **SMALL).fit(X)
-    homogeneous = SLA2P(random_state=0, views="homogeneous", standardize=False,
-                        **SMALL).fit(X)
-    d = direction.decision_function(X_scaled)
-    h = homogeneous.decision_function(X_scaled)
-    assert_allclose(d[:5], d[5:], rtol=1e-5)
-    assert (h[5:] > h[:5]).mean() >= 0.8
+def test_one_view_keeps_the_raw_scale(data):
+    single = SLA2P(random_state=0, views="direction", **SMALL).fit(data[0])
+    assert_allclose(single.decision_scores_, _view_scores(single, data[0])[0], rtol=1e-6)
+    # Log-probability scores are never negative; standardised ones would be.
+    assert single.decision_scores_.min() >= 0
+
+
+def test_network_is_folded_once_and_never_moved(fitted, data):
+    for view in fitted.views_:
+        assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in view.network.modules())
+    before = [next(v.network.parameters()) for v in fitted.views_]
+    fitted.decision_function(data[1])
+    assert [next(v.network.parameters()) for v in fitted.views_] == before
 
 
 def test_scoring_memory_is_bounded_by_the_chunk(data, monkeypatch):
@@ -396,39 +415,3 @@ def test_failed_refit_leaves_the_fitted_model(fitted, data, monkeypatch):
         clf.fit(data[0][:50])
     assert_array_equal(clf.decision_function(data[1]), before)
     assert len(clf.decision_scores_) == len(data[0])
-
-
-def test_bank_ensemble_averages_standardised_banks(data):
-    X = data[0]
-    clf = SLA2P(random_state=0, views="both", n_banks=3, **SMALL).fit(X)
-    assert [v.name for v in clf.views_] == ["direction"] * 3 + ["homogeneous"] * 3
-    # Independent seeds: the three banks of a view differ.
-    banks = [v.projections.weights for v in clf.views_[:3]]
-    assert not torch.allclose(banks[0], banks[1])
-    assert not torch.allclose(banks[1], banks[2])
-    # The score: the max over views of each view's mean standardised bank score.
-    p = clf._scoring_params(clf.params_)
-    Xt = data[1]
-    z = np.column_stack([(v.score(Xt, p, torch.device("cpu")) - v.score_mean) / v.score_std
-                         for v in clf.views_])
-    expected = np.maximum(z[:, :3].mean(axis=1), z[:, 3:].mean(axis=1))
-    assert_allclose(clf.decision_function(Xt), expected, rtol=1e-6, atol=1e-6)
-    # One bank of one view keeps the paper's raw scale: the raw scores, not
-    # standardised ones (log-probability scores are never negative).
-    single = SLA2P(random_state=0, views="direction", n_banks=1, **SMALL).fit(X)
-    v = single.views_[0]
-    assert_allclose(single.decision_scores_,
-                    v.score(X, single._scoring_params(single.params_), torch.device("cpu")),
-                    rtol=1e-6)
-    assert single.decision_scores_.min() >= 0
-
-
-def test_new_scoring_knobs_change_scores_not_training(data):
-    X = data[0]
-    base = SLA2P(random_state=0, epsilon=0.05, perturbation="relative", **SMALL).fit(X)
-    for kw in (dict(temperature=2.0), dict(perturbation="sign"), dict(n_steps=3),
-               dict(score_mode="change")):
-        other = clone(base).set_params(**kw).fit(X)
-        assert [v.training_log.loss for v in other.views_] == \
-            [v.training_log.loss for v in base.views_]
-        assert not np.allclose(other.decision_scores_, base.decision_scores_), kw

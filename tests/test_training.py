@@ -2,11 +2,19 @@
 
 import torch
 
+import pytest
+
+from pyod_sla2p.config import TrainingConfig
 from pyod_sla2p.network import build_classifier
 from pyod_sla2p.projections import ProjectionBank
 from pyod_sla2p.training import train_classifier
 
-SETTINGS = dict(batch_size=32, lr=1e-2, adam_eps=1e-7, weight_decay=0.0, seed=0)
+
+def config(acc_threshold, epoch_num, **kw):
+    settings = dict(batch_size=32, lr=1e-2, eps=1e-7, weight_decay=0.0,
+                    max_train_samples=None)
+    return TrainingConfig(acc_threshold=acc_threshold, epoch_num=epoch_num,
+                          **{**settings, **kw})
 
 
 def _setup(n=120, d=6, m=4, r=6):
@@ -17,8 +25,8 @@ def _setup(n=120, d=6, m=4, r=6):
 
 def test_stops_at_first_batch_past_threshold():
     x, bank, net = _setup()
-    log = train_classifier(net, x, bank, acc_threshold=0.6, epoch_num=50, **SETTINGS)
-    assert log.stopped_by_threshold
+    log = train_classifier(net, x, bank, config(0.6, 50), seed=0)
+    assert log.stopped_by_threshold and log.stop_reason == "threshold"
     acc = log.running_accuracy
     assert acc[-1] > 0.6 and all(a <= 0.6 for a in acc[:-1])
     assert len(acc) == len(log.loss) == len(log.batch_accuracy) == log.n_batches
@@ -27,10 +35,26 @@ def test_stops_at_first_batch_past_threshold():
 
 def test_epoch_cap_bounds_training():
     x, bank, net = _setup()
-    log = train_classifier(net, x, bank, acc_threshold=0.999, epoch_num=2, **SETTINGS)
-    assert not log.stopped_by_threshold
+    log = train_classifier(net, x, bank, config(0.999, 2), seed=0)
+    assert not log.stopped_by_threshold and log.stop_reason == "epoch_cap"
     assert log.n_epochs == 2
     assert log.n_batches == 2 * -(-(120 * 4) // 32)
+
+
+def test_plateau_stops_training_that_cannot_learn():
+    # Zero rows project to zero under every projection: no classifier can
+    # tell the projections apart, so the accuracy stop can never fire.
+    _, bank, net = _setup()
+    log = train_classifier(net, torch.zeros(40, 6), bank,
+                           config(0.9, 1000, patience=3), seed=0)
+    assert log.stop_reason == "plateau"
+    assert 4 <= log.n_epochs < 1000
+
+
+def test_non_finite_loss_is_a_clear_error():
+    x, bank, net = _setup()
+    with pytest.raises(ValueError, match="loss became .*optimizer_params\\['lr'\\]"):
+        train_classifier(net, x * float("inf"), bank, config(0.9, 5), seed=0)
 
 
 def test_network_is_seeded():
