@@ -1,7 +1,8 @@
 """End-to-end tests of download_odds against a local HTTP server.
 
 The server (http.server on 127.0.0.1, port 0, in a thread) serves a tmp
-directory; nothing here reaches the internet.
+directory; nothing here reaches the internet.  ``server`` and ``target``
+are also used by tests/test_datasets_adbench.py.
 """
 
 import functools
@@ -9,10 +10,14 @@ import hashlib
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 import warnings
+from pathlib import Path
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
@@ -30,7 +35,13 @@ from pyod_sla2p.datasets import (
     download_odds,
     load_dataset,
 )
+import pyod_sla2p.datasets
+from pyod_sla2p.datasets.download import ODDS_BYTES
 from pyod_sla2p.datasets.__main__ import main as cli_main
+from pyod_sla2p.datasets.partials import STALE_AFTER_SECONDS, clean_stale_partials, partial_suffix
+
+#: What the misbehaving /endless/ and /announce/ paths send: 30 MiB.
+STREAM_BYTES = 30 * 1024 * 1024
 
 
 def _sha(path):
@@ -38,7 +49,14 @@ def _sha(path):
 
 
 class _Handler(SimpleHTTPRequestHandler):
-    """Static files, plus ``/truncated/...``: promises 100 kB, sends 106 bytes."""
+    """Static files, plus misbehaving servers under path prefixes.
+
+    ``/truncated/...`` promises 100 kB and sends 106 bytes; ``/endless/...``
+    streams 30 MiB without a Content-Length, ``/announce/...`` with one,
+    recording in ``server.streamed`` how much went out before the client
+    hung up; ``/stall/<file>`` announces the file, sends its first 10 bytes,
+    then waits for ``server.release``.
+    """
 
     def log_message(self, *args):  # keep pytest output clean
         pass
@@ -52,7 +70,36 @@ class _Handler(SimpleHTTPRequestHandler):
             self.wfile.write(b"MATLAB" + b"x" * 100)
             self.close_connection = True
             return
+        if self.path.startswith(("/endless/", "/announce/")):
+            self.send_response(200)
+            if self.path.startswith("/announce/"):
+                self.send_header("Content-Length", str(STREAM_BYTES))
+            self.end_headers()
+            self._stream()
+            return
+        if self.path.startswith("/stall/"):
+            body = (Path(self.directory) / self.path[len("/stall/"):]).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[:10])
+            self.server.release.wait(30)
+            self.close_connection = True
+            return
         super().do_GET()
+
+    def _stream(self):
+        block = b"MATLAB" + bytes(65530)
+        sent = 0
+        try:
+            while sent < STREAM_BYTES:
+                self.wfile.write(block)
+                sent += len(block)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        finally:
+            self.server.streamed.append(sent)
+            self.close_connection = True
 
 
 @pytest.fixture
@@ -66,13 +113,17 @@ def server(tmp_path, monkeypatch):
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(root)))
     httpd.daemon_threads = True
     httpd.hits = []
+    httpd.streamed = []
+    httpd.release = threading.Event()
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield SimpleNamespace(
-            url=f"http://127.0.0.1:{httpd.server_address[1]}", root=root, hits=httpd.hits
+            url=f"http://127.0.0.1:{httpd.server_address[1]}", root=root, hits=httpd.hits,
+            streamed=httpd.streamed, release=httpd.release,
         )
     finally:
+        httpd.release.set()
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
@@ -237,3 +288,133 @@ def test_cli_download(server, target, data_dir, capsys):
     err = capsys.readouterr().err
     assert "error:" in err and "HTTP 404" in err
     assert _listing(target.odds) == ["vertebral.mat"]
+
+
+# --------------------------------------------------------------------------
+# Hardening (issue 12, item 8): a directory in the way, size caps, partial
+# files of killed downloads.
+# --------------------------------------------------------------------------
+
+
+def test_directory_where_the_file_goes(server, target, data_dir, capsys):
+    shutil.copy(data_dir / "odds" / "glass.mat", server.root / "glass.mat")
+    (target.odds / "glass.mat").mkdir(parents=True)
+    with pytest.raises(DownloadError, match="is a directory") as err:
+        download_odds(["glass"], data_dir=target.data, base_url=server.url)
+    assert str(target.odds / "glass.mat") in str(err.value) and "move it away" in str(err.value)
+    assert server.hits == []  # refused before any transfer
+    assert _listing(target.odds) == ["glass.mat"] and (target.odds / "glass.mat").is_dir()
+    argv = ["download", "--data-dir", str(target.data), "--base-url", server.url, "glass"]
+    assert cli_main(argv) == 1
+    err_lines = capsys.readouterr().err.strip().splitlines()
+    assert len(err_lines) == 1 and err_lines[0].startswith("error:") and "is a directory" in err_lines[0]
+
+
+def test_data_dir_that_is_a_file(target):
+    target.data.write_bytes(b"not a folder")
+    with pytest.raises(DownloadError, match="cannot create"):
+        download_odds(["glass"], data_dir=target.data, base_url="http://127.0.0.1:9")
+
+
+def _wait_for(condition, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("prefix", ["endless", "announce"])
+def test_stream_past_the_size_cap_is_cut_off(server, target, prefix):
+    with pytest.raises(DownloadError, match="size cap of 4967 bytes") as err:
+        download_odds(["glass"], data_dir=target.data, base_url=f"{server.url}/{prefix}")
+    assert not isinstance(err.value, ChecksumMismatchError)
+    _wait_for(lambda: server.streamed)
+    # The client hung up long before the server had sent everything.
+    assert server.streamed[0] < STREAM_BYTES // 2
+    assert _listing(target.odds) == []
+
+
+def test_unpinned_file_is_capped_by_max_bytes(server, target):
+    with pytest.raises(DownloadError, match="size cap of 100000 bytes"):
+        download_odds(["http"], data_dir=target.data, base_url=f"{server.url}/endless",
+                      max_bytes=100_000)
+    assert _listing(target.odds) == []
+
+
+def test_recorded_sizes_match_shared_files(data_dir):
+    assert set(ODDS_BYTES) == set(ODDS_SHA256)
+    for name, size in ODDS_BYTES.items():
+        assert (data_dir / "odds" / f"{name}.mat").stat().st_size == size
+
+
+# The child runs with a bare package object instead of pyod_sla2p/__init__.py,
+# which imports torch (seconds); pyod_sla2p.datasets needs nothing from it.
+_KILLED_DOWNLOAD = """
+import sys, types
+package = types.ModuleType("pyod_sla2p")
+package.__path__ = [sys.argv[1]]
+sys.modules["pyod_sla2p"] = package
+from pyod_sla2p.datasets import download_odds
+download_odds(["glass"], data_dir=sys.argv[2], base_url=sys.argv[3])
+"""
+
+
+def _partials(folder):
+    return [n for n in _listing(folder) if n.endswith(".part")]
+
+
+def test_partial_file_of_a_killed_download_is_removed_by_the_next(server, target, data_dir):
+    shutil.copy(data_dir / "odds" / "glass.mat", server.root / "glass.mat")
+    package_dir = Path(pyod_sla2p.datasets.__file__).resolve().parents[1]
+    child = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_DOWNLOAD, str(package_dir), str(target.data),
+         f"{server.url}/stall"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for(lambda: _partials(target.odds) or child.poll() is not None, seconds=60)
+        assert child.poll() is None, child.stderr.read().decode()
+    finally:
+        child.kill()  # SIGKILL: the child cannot clean up
+        child.communicate()
+    assert len(_partials(target.odds)) == 1
+    server.release.set()
+    download_odds(["glass"], data_dir=target.data, base_url=server.url)
+    assert _listing(target.odds) == ["glass.mat"]
+
+
+def _dead_pid():
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    return int(done.stdout)
+
+
+def test_stale_partial_rules(tmp_path, monkeypatch):
+    host = partial_suffix().rsplit("@", 1)[1][: -len(".part")]
+    dead = _dead_pid()
+    files = {
+        "live": f".glass.mat.abcd0001{partial_suffix()}",  # this process: never stale
+        "dead": f".glass.mat.abcd0002.pid{dead}@{host}.part",  # its writer is gone
+        "other_host": f".glass.mat.abcd0003.pid{dead}@elsewhere.part",  # only age tells
+        "untagged": ".wbc.mat.abcd0004.part",  # older versions' name: only age tells
+        "notes": "notes.part",  # not a download's temp file
+        "hidden": ".notes.part",  # not a download's temp file either
+    }
+    for name in files.values():
+        (tmp_path / name).write_bytes(b"x")
+    old = time.time() - STALE_AFTER_SECONDS - 60
+    for key in ("live", "notes", "hidden"):
+        os.utime(tmp_path / files[key], (old, old))
+
+    # Another user's files are never touched, whatever their state.
+    real_uid = os.getuid()
+    monkeypatch.setattr(os, "getuid", lambda: real_uid + 1)
+    assert clean_stale_partials(tmp_path) == []
+    monkeypatch.undo()
+
+    removed = clean_stale_partials(tmp_path)
+    assert [p.name for p in removed] == [files["dead"]]
+    a_day_later = time.time() + STALE_AFTER_SECONDS + 60
+    removed = clean_stale_partials(tmp_path, now=a_day_later)
+    assert sorted(p.name for p in removed) == sorted([files["other_host"], files["untagged"]])
+    assert sorted(_listing(tmp_path)) == sorted([files["live"], files["notes"], files["hidden"]])

@@ -12,28 +12,26 @@ Every file is checked against the SHA-256 in :data:`ODDS_SHA256` (the hashes
 of the copies PyOD's benchmark uses).  ``http.mat`` and ``smtp.mat`` (MATLAB
 v7.3) have no recorded hash: they are fetched unverified, with a warning.
 
-Writes are atomic: the bytes go to a temporary file in the target directory
-and are moved into place with :func:`os.replace` only once complete and
-verified, so an interrupted or failed download leaves nothing behind.
+Downloads go through :mod:`pyod_sla2p.datasets.fetch`: atomic (a temporary
+file in the target directory, moved into place with :func:`os.replace` only
+once complete and verified), capped in size while streaming (a pinned
+file's size in :data:`ODDS_BYTES`, else 100 MiB), and temporary files left
+by a killed download are cleaned up by the next one.
 """
 
 from __future__ import annotations
 
 import difflib
-import hashlib
-import http.client
 import os
-import tempfile
-import urllib.error
-import urllib.request
-import warnings
 from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Union
 
-from ._base import ChecksumMismatchError, DownloadError, UnknownDatasetError
+from ._base import DownloadError, UnknownDatasetError
 from .datadir import ODDS_DATASETS, ODDS_SUBDIR, describe_data_dir
+from .fetch import DEFAULT_MAX_BYTES, FileJob, download_files
+from .integrity import Pin
 
-__all__ = ["ODDS_SHA256", "ODDS_URLS", "UNVERIFIED_ODDS", "download_odds"]
+__all__ = ["ODDS_BYTES", "ODDS_SHA256", "ODDS_URLS", "UNVERIFIED_ODDS", "download_odds", "odds_pin"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -89,16 +87,35 @@ ODDS_URLS: Dict[str, str] = {
     }.items()
 }
 
-_CHUNK = 1 << 16
-_USER_AGENT = "pyod-sla2p-datasets (python urllib)"
+#: Sizes in bytes of the 17 ODDS files, the download size cap of each.
+#: From the repository root: ``stat -c '%n %s' ../shared/datasets/odds/*.mat``
+#: (the copies whose SHA-256 is in :data:`ODDS_SHA256`).
+ODDS_BYTES: Dict[str, int] = {
+    "arrhythmia": 105540,
+    "cardio": 68318,
+    "glass": 4967,
+    "ionosphere": 58517,
+    "letter": 23146,
+    "lympho": 1269,
+    "mnist": 541898,
+    "musk": 736083,
+    "optdigits": 197453,
+    "pendigits": 658866,
+    "pima": 11320,
+    "satellite": 144833,
+    "satimage-2": 181220,
+    "shuttle": 345184,
+    "vertebral": 4891,
+    "vowels": 134107,
+    "wbc": 78408,
+}
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(_CHUNK), b""):
-            h.update(block)
-    return h.hexdigest()
+def odds_pin(name: str) -> Optional[Pin]:
+    """The pinned SHA-256 and size of an ODDS file, or None if it has none."""
+    if name not in ODDS_SHA256:
+        return None
+    return Pin(sha256=ODDS_SHA256[name], size=ODDS_BYTES.get(name))
 
 
 def _url_for(name: str, base_url: Optional[str]) -> str:
@@ -113,72 +130,15 @@ def _url_for(name: str, base_url: Optional[str]) -> str:
         ) from None
 
 
-def _fetch(url: str, target: Path, expected: Optional[str], timeout: float) -> None:
-    """Download ``url`` to ``target`` atomically, checking ``expected``.
-
-    On any failure the temporary file is removed and ``target`` is left as
-    it was (absent, or the previous complete file).
-    """
-    try:
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    except OSError as exc:
-        raise DownloadError(
-            f"cannot write to {target.parent} ({exc}); choose a writable data directory "
-            f"with --data-dir or data_dir="
-        ) from exc
-    tmp = Path(tmp_name)
-    try:
-        digest = hashlib.sha256()
-        received = 0
-        try:
-            request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
-            with urllib.request.urlopen(request, timeout=timeout) as response, os.fdopen(fd, "wb") as out:
-                fd = -1  # now owned (and closed) by `out`
-                length = response.headers.get("Content-Length")
-                for block in iter(lambda: response.read(_CHUNK), b""):
-                    digest.update(block)
-                    out.write(block)
-                    received += len(block)
-                out.flush()
-                os.fsync(out.fileno())
-        except urllib.error.HTTPError as exc:
-            raise DownloadError(
-                f"downloading {target.name} from {url} failed: HTTP {exc.code} {exc.reason}"
-            ) from exc
-        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-            # HTTPException covers a connection dropped mid-body (IncompleteRead).
-            reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
-            raise DownloadError(f"downloading {target.name} from {url} failed: {reason}") from exc
-
-        if length is not None and length.isdigit() and int(length) != received:
-            raise DownloadError(
-                f"downloading {target.name} from {url} was cut short: got {received} of "
-                f"{length} bytes"
-            )
-        got = digest.hexdigest()
-        if expected is not None and got != expected.lower():
-            raise ChecksumMismatchError(
-                f"{target.name} from {url} failed verification: SHA-256 is {got}, expected "
-                f"{expected}. The file was discarded; the server may have sent an error page "
-                f"or a different version. Retry, or use another --base-url mirror."
-            )
-        if expected is None:
-            # No hash to lean on: at least refuse an HTML error page.  Both
-            # MATLAB v5 and v7.3 files open with a "MATLAB" text header.
-            with open(tmp, "rb") as f:
-                head = f.read(6)
-            if head != b"MATLAB":
-                raise DownloadError(
-                    f"{target.name} from {url} is not a MATLAB file (starts with {head!r}); "
-                    f"the server probably sent an error page. The file was discarded."
-                )
-        # mkstemp creates 0600; make the data readable like any other file.
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    finally:
-        if fd != -1:
-            os.close(fd)
-        tmp.unlink(missing_ok=True)
+def _check_matlab_head(head: bytes) -> Optional[str]:
+    # No hash to lean on: at least refuse an HTML error page.  Both MATLAB
+    # v5 and v7.3 files open with a "MATLAB" text header.
+    if head[:6] != b"MATLAB":
+        return (
+            f"is not a MATLAB file (starts with {head[:6]!r}); the server probably sent an "
+            f"error page"
+        )
+    return None
 
 
 def download_odds(
@@ -189,6 +149,7 @@ def download_odds(
     sha256: Optional[Mapping[str, str]] = None,
     timeout: float = 60.0,
     verbose: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> List[Path]:
     """Download ODDS ``.mat`` files into ``<data_dir>/odds``.
 
@@ -212,6 +173,9 @@ def download_odds(
         Socket timeout in seconds.
     verbose : bool, default False
         Print one line per file.
+    max_bytes : int, default 100 MiB
+        Size cap of each download; a file's size in :data:`ODDS_BYTES`
+        caps it further.  A transfer is stopped as soon as it passes it.
 
     Returns
     -------
@@ -223,14 +187,18 @@ def download_odds(
     UnknownDatasetError
         If a name is not an ODDS set (and has no ``sha256`` entry).
     DownloadError
-        On an HTTP or network error; nothing is left behind for that file.
+        On an HTTP or network error, a transfer over the size cap, or a
+        directory where a file should go; nothing is left behind for that
+        file.
     ChecksumMismatchError
         If a file's SHA-256 is not the recorded one; the file is discarded.
 
     Notes
     -----
-    All requested files are attempted; files that succeeded stay.  If one
-    file failed its error is re-raised; if several failed a
+    Temporary files left by a killed download in ``<data_dir>/odds`` are
+    removed first (see :mod:`~pyod_sla2p.datasets.partials`).  All
+    requested files are attempted; files that succeeded stay.  If one file
+    failed its error is re-raised; if several failed a
     :class:`DownloadError` lists them all.
 
     Warns
@@ -239,72 +207,33 @@ def download_odds(
         For files without a recorded hash (``http``, ``smtp``), which are
         saved unverified.
     """
-    hashes: Dict[str, Optional[str]] = dict(ODDS_SHA256)
-    hashes.update({n: None for n in UNVERIFIED_ODDS})
-    if sha256:
-        hashes.update({k: v.lower() for k, v in sha256.items()})
+    extra = {k: v.lower() for k, v in (sha256 or {}).items()}
+    known = list(dict.fromkeys([*ODDS_SHA256, *UNVERIFIED_ODDS, *extra]))
 
     if isinstance(names, str):  # a lone name, not an iterable of letters
         names = [names]
     wanted = list(ODDS_DATASETS) if names is None else list(dict.fromkeys(names))
     for name in wanted:
-        if name not in hashes:
-            close = difflib.get_close_matches(name, list(hashes), n=3)
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=3)
             hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
             raise UnknownDatasetError(
                 f"{name!r} is not an ODDS dataset this package can download.{hint} "
-                f"Known: {', '.join(hashes)}"
+                f"Known: {', '.join(known)}"
             )
 
     root, how = describe_data_dir(data_dir)
     target_dir = root / ODDS_SUBDIR
-    try:
-        target_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DownloadError(
-            f"cannot create {target_dir} (data directory {how}): {exc}. "
-            f"Choose a writable place with --data-dir or data_dir=."
-        ) from exc
 
-    done: List[Path] = []
-    failures: List[DownloadError] = []
-    for name in wanted:
-        target = target_dir / f"{name}.mat"
-        expected = hashes[name]
-        if target.is_file() and not force:
-            if expected is None or _sha256_file(target) == expected:
-                if verbose:
-                    print(f"{name}: already present at {target}")
-                done.append(target)
-                continue
-            if verbose:
-                print(f"{name}: {target} fails verification, downloading it again")
-        try:
-            url = _url_for(name, base_url)
-            if verbose:
-                print(f"{name}: downloading {url}")
-            _fetch(url, target, expected, timeout)
-        except DownloadError as exc:
-            if verbose:
-                print(f"{name}: FAILED: {exc}")
-            failures.append(exc)
-            continue
-        if expected is None:
-            warnings.warn(
-                f"{name}.mat has no recorded SHA-256 in pyod_sla2p; saved to {target} "
-                f"WITHOUT verification (SHA-256 {_sha256_file(target)})",
-                UserWarning,
-                stacklevel=2,
-            )
-        if verbose:
-            print(f"{name}: saved {target}")
-        done.append(target)
+    def pin(name: str) -> Optional[Pin]:
+        if name in extra:  # an override's size is unknown: cap by max_bytes only
+            return Pin(sha256=extra[name])
+        return odds_pin(name)
 
-    if len(failures) == 1:
-        raise failures[0]
-    if failures:
-        raise DownloadError(
-            f"{len(failures)} of {len(wanted)} downloads failed:\n"
-            + "\n".join(f"  - {exc}" for exc in failures)
-        )
-    return done
+    jobs = [
+        FileJob(name, _url_for(name, base_url), target_dir / f"{name}.mat", pin(name),
+                max_bytes, _check_matlab_head)
+        for name in wanted
+    ]
+    return download_files(jobs, f"data directory {how}", force=force, timeout=timeout,
+                          verbose=verbose)
