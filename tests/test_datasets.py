@@ -17,6 +17,8 @@ import scipy.io
 from pyod_sla2p.datasets import (
     BUILTIN_DATASETS,
     ODDS_DATASETS,
+    ODDS_SHA256,
+    ChecksumMismatchError,
     Dataset,
     DatasetError,
     DatasetFormatError,
@@ -349,6 +351,32 @@ def test_missing_odds_file_says_where_and_how(no_env, monkeypatch):
     monkeypatch.setenv("PYOD_SLA2P_DATA", str(no_env / "data"))
     with pytest.raises(DatasetNotFoundError, match=r"\$PYOD_SLA2P_DATA"):
         load_dataset("cardio")
+
+
+def test_verify_on_load_rejects_a_tampered_odds_file(data_dir, tmp_path):
+    (tmp_path / "odds").mkdir()
+    wbc = tmp_path / "odds" / "wbc.mat"
+    good = load_dataset("wbc", data_dir=data_dir, verify=True)
+    y = good.y.copy()
+    y[:5] = 1 - y[:5]
+    scipy.io.savemat(wbc, {"X": good.X, "y": y[:, None]})  # valid, but not ODDS's file
+    assert load_dataset("wbc", data_dir=tmp_path).n_samples == 378  # verify is opt-in
+    with pytest.raises(ChecksumMismatchError) as err:
+        load_dataset("wbc", data_dir=tmp_path, verify=True)
+    msg = str(err.value)
+    assert "'wbc'" in msg and str(wbc) in msg and "does not match" in msg
+    assert f"python -m pyod_sla2p.datasets download --force wbc --data-dir {tmp_path}" in msg
+    assert "verify=False" in msg
+    # Same size, other bytes: the SHA-256 tells them apart.
+    glass = tmp_path / "odds" / "glass.mat"
+    data = bytearray((data_dir / "odds" / "glass.mat").read_bytes())
+    data[-10:] = b"0123456789"
+    glass.write_bytes(bytes(data))
+    with pytest.raises(ChecksumMismatchError, match=f"SHA-256 is .*expected {ODDS_SHA256['glass']}"):
+        load_dataset("glass", data_dir=tmp_path, verify=True)
+    # Every pinned shared file passes.
+    for name in ODDS_DATASETS:
+        assert load_dataset(name, data_dir=data_dir, verify=True).name == name
 
 
 def test_missing_suite_files(tmp_path, data_dir):

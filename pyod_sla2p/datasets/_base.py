@@ -59,7 +59,12 @@ class DownloadError(DatasetError, OSError):
 
 
 class ChecksumMismatchError(DownloadError):
-    """A downloaded file whose SHA-256 differs from the recorded one."""
+    """A file whose size or checksum differs from the pinned one.
+
+    Raised for a download (the file is discarded) and, with
+    ``load_dataset(..., verify=True)``, for a file on disk (left in place;
+    the message gives the command that fetches a verified copy).
+    """
 
 
 # --------------------------------------------------------------------------

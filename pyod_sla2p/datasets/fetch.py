@@ -192,11 +192,7 @@ def _prepare(folder: Path, where: str, verbose: bool) -> None:
 
 
 def download_files(
-    jobs: Iterable[FileJob],
-    where: str,
-    force: bool = False,
-    timeout: float = 60.0,
-    verbose: bool = False,
+    jobs: Iterable[FileJob], where: str, *, force: bool, timeout: float, verbose: bool
 ) -> List[Path]:
     """Download several files; keep those already present and verified.
 
@@ -205,12 +201,8 @@ def download_files(
     jobs : iterable of FileJob
     where : str
         How the data directory was chosen, for error messages.
-    force : bool, default False
-        Download even if a verified file is present.
-    timeout : float, default 60
-        Socket timeout in seconds.
-    verbose : bool, default False
-        Print one line per file.
+    force, timeout, verbose
+        As in :func:`~pyod_sla2p.datasets.download_odds`, which passes them on.
 
     Returns
     -------

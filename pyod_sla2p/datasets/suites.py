@@ -31,6 +31,8 @@ from .datadir import (
     ODDS_SUBDIR,
     describe_data_dir,
 )
+from .download import odds_pin
+from .integrity import Pin, verify_file
 from .loaders import SUPPORTED_SUFFIXES, load_file
 
 __all__ = ["SUITES", "load_dataset", "load_suite", "suite_members"]
@@ -71,7 +73,15 @@ def _embedding_names(data_dir: Path) -> List[str]:
     return sorted(p.stem for p in folder.glob("*.npz") if p.is_file())
 
 
-def load_dataset(name_or_path: PathLike, data_dir: Optional[PathLike] = None) -> Dataset:
+def _load_pinned(path: Path, name: str, pin: Optional[Pin], verify: bool, refetch: str) -> Dataset:
+    if verify and pin is not None:
+        verify_file(path, pin, name, refetch)
+    return load_file(path, name=name)
+
+
+def load_dataset(
+    name_or_path: PathLike, data_dir: Optional[PathLike] = None, verify: bool = False
+) -> Dataset:
     """Load one labelled dataset.
 
     Parameters
@@ -89,6 +99,10 @@ def load_dataset(name_or_path: PathLike, data_dir: Optional[PathLike] = None) ->
            ``<data_dir>/embeddings/<name>.npz``.
     data_dir : str or path-like, optional
         Data directory; see :func:`resolve_data_dir` for the default.
+    verify : bool, default False
+        Check the file against its pinned checksum before loading it: the
+        17 ODDS files (SHA-256).  Files without a pin (paths, embeddings,
+        ``http``/``smtp``) load as they are.
 
     Returns
     -------
@@ -102,6 +116,9 @@ def load_dataset(name_or_path: PathLike, data_dir: Optional[PathLike] = None) ->
     DatasetNotFoundError
         If the name is a known ODDS set (or an explicit path) whose file is
         missing; the message says where it looked and how to get it.
+    ChecksumMismatchError
+        With ``verify=True``, if the file does not match its pin; the
+        message gives the command that fetches a verified copy.
     DatasetFormatError
         If the file is corrupt or its contents are invalid.
     """
@@ -118,7 +135,8 @@ def load_dataset(name_or_path: PathLike, data_dir: Optional[PathLike] = None) ->
     odds_file = root / ODDS_SUBDIR / f"{name}.mat"
     emb_file = root / EMBEDDINGS_SUBDIR / f"{name}.npz"
     if odds_file.is_file():
-        return load_file(odds_file)
+        refetch = f"python -m pyod_sla2p.datasets download --force {name} --data-dir {root}"
+        return _load_pinned(odds_file, name, odds_pin(name), verify, refetch)
     if emb_file.is_file():
         return load_file(emb_file)
 
@@ -213,7 +231,9 @@ def suite_members(name_or_dir: PathLike, data_dir: Optional[PathLike] = None) ->
     )
 
 
-def load_suite(name_or_dir: PathLike, data_dir: Optional[PathLike] = None) -> Iterator[Dataset]:
+def load_suite(
+    name_or_dir: PathLike, data_dir: Optional[PathLike] = None, verify: bool = False
+) -> Iterator[Dataset]:
     """Yield the datasets of a suite, one at a time.
 
     Parameters
@@ -223,6 +243,9 @@ def load_suite(name_or_dir: PathLike, data_dir: Optional[PathLike] = None) -> It
         ``.mat``/``.npz``/``.csv`` files.
     data_dir : str or path-like, optional
         Data directory for ``odds``/``embeddings``.
+    verify : bool, default False
+        Check each pinned file's checksum before loading it (see
+        :func:`load_dataset`).
 
     Returns
     -------
@@ -232,4 +255,4 @@ def load_suite(name_or_dir: PathLike, data_dir: Optional[PathLike] = None) -> It
         the first ``next()``.
     """
     members: Sequence[str] = suite_members(name_or_dir, data_dir=data_dir)
-    return (load_dataset(m, data_dir=data_dir) for m in members)
+    return (load_dataset(m, data_dir=data_dir, verify=verify) for m in members)
