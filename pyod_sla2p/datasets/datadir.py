@@ -2,8 +2,9 @@
 
 Layout of a data directory::
 
-    <data_dir>/odds/<name>.mat          the ODDS tabular sets
-    <data_dir>/embeddings/<name>.npz    ADBench image/text embeddings
+    <data_dir>/odds/<name>.mat                 the ODDS tabular sets
+    <data_dir>/embeddings/<name>.npz           ADBench image/text embeddings
+    <data_dir>/adbench/<family>/<name>.npz     ADBench's files, in its layout
 
 In this repository's development checkout and in CI the data sits at
 ``../shared/datasets`` relative to the repository root; point
@@ -51,6 +52,7 @@ ODDS_DATASETS = (
 
 ODDS_SUBDIR = "odds"
 EMBEDDINGS_SUBDIR = "embeddings"
+ADBENCH_SUBDIR = "adbench"
 
 
 def _cache_dir() -> Path:
@@ -88,7 +90,7 @@ def describe_data_dir(data_dir: Optional[PathLike] = None) -> Tuple[Path, str]:
 
 
 def resolve_data_dir(data_dir: Optional[PathLike] = None) -> Path:
-    """Return the directory holding ``odds/`` and ``embeddings/``.
+    """Return the directory holding ``odds/``, ``embeddings/`` and ``adbench/``.
 
     Resolution order: the ``data_dir`` argument, then the environment
     variable ``PYOD_SLA2P_DATA``, then ``$XDG_CACHE_HOME/pyod_sla2p`` (or

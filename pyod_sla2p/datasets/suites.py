@@ -8,6 +8,9 @@ Suites
     The 17 ODDS sets, ``<data_dir>/odds/<name>.mat``.
 ``embeddings``
     Every ``.npz`` in ``<data_dir>/embeddings`` (sorted by name).
+``adbench``, ``adbench-tabular``, ``adbench-cv-resnet18``, ``adbench-cv-vit``, ``adbench-nlp-bert``, ``adbench-nlp-roberta``
+    The ADBench files present in ``<data_dir>/adbench/<family>/``, all
+    families or one (see :mod:`pyod_sla2p.datasets.adbench`).
 any directory
     Every ``.mat``/``.npz``/``.csv`` file directly in it (sorted by name).
 
@@ -23,6 +26,8 @@ from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, Union
 
 from ._base import Dataset, DatasetNotFoundError, UnknownDatasetError
+from .adbench import ADBENCH_FILES, adbench_members, adbench_path, download_command, find_adbench
+from .adbench_source import ADBENCH_SUITES
 from .builtin import BUILTIN_DATASETS, load_builtin
 from .datadir import (
     DATA_ENV_VAR,
@@ -40,7 +45,7 @@ __all__ = ["SUITES", "load_dataset", "load_suite", "suite_members"]
 PathLike = Union[str, "os.PathLike[str]"]
 
 #: Named suites (any directory of dataset files is a suite as well).
-SUITES = ("odds", "embeddings", "builtin")
+SUITES = ("odds", "embeddings", "builtin", *ADBENCH_SUITES)
 
 _GET_IT = (
     "Get the ODDS files with `python -m pyod_sla2p.datasets download` "
@@ -96,13 +101,17 @@ def load_dataset(
            ``"synthetic_local"`` (see :data:`BUILTIN_DATASETS`);
         3. an ODDS name (``"cardio"``) -> ``<data_dir>/odds/cardio.mat``;
         4. an embedding name (``"resnet18_MVTec-AD_bottle"``) ->
-           ``<data_dir>/embeddings/<name>.npz``.
+           ``<data_dir>/embeddings/<name>.npz``;
+        5. an ADBench name (``"6_cardio"``, ``"CV_by_ViT:MVTec-AD_bottle"``)
+           -> ``<data_dir>/adbench/<family>/<stem>.npz`` (see
+           :mod:`pyod_sla2p.datasets.adbench`).
     data_dir : str or path-like, optional
         Data directory; see :func:`resolve_data_dir` for the default.
     verify : bool, default False
         Check the file against its pinned checksum before loading it: the
-        17 ODDS files (SHA-256).  Files without a pin (paths, embeddings,
-        ``http``/``smtp``) load as they are.
+        17 ODDS files (SHA-256) and every ADBench file (SHA-256, else git
+        blob id).  Files without a pin (paths, embeddings, ``http``/``smtp``)
+        load as they are.
 
     Returns
     -------
@@ -111,11 +120,12 @@ def load_dataset(
     Raises
     ------
     UnknownDatasetError
-        If the name matches nothing; the message suggests close names and
-        says where it looked.
+        If the name matches nothing (the message suggests close names and
+        says where it looked), or is an ambiguous ADBench stem.
     DatasetNotFoundError
-        If the name is a known ODDS set (or an explicit path) whose file is
-        missing; the message says where it looked and how to get it.
+        If the name is a known ODDS or ADBench set (or an explicit path)
+        whose file is missing; the message says where it looked and gives
+        the command that downloads it.
     ChecksumMismatchError
         With ``verify=True``, if the file does not match its pin; the
         message gives the command that fetches a verified copy.
@@ -139,6 +149,18 @@ def load_dataset(
         return _load_pinned(odds_file, name, odds_pin(name), verify, refetch)
     if emb_file.is_file():
         return load_file(emb_file)
+    adbench = find_adbench(name)
+    if adbench is not None:
+        path = adbench_path(adbench, root)
+        if path.is_file():
+            refetch = download_command(adbench.name, root, force=True)
+            return _load_pinned(path, adbench.name, adbench.pin, verify, refetch)
+        raise DatasetNotFoundError(
+            f"ADBench dataset {adbench.name!r} not found: looked for {path} in the "
+            f"{_where(root, how)}. Download it with `{download_command(adbench.name, root)}`, "
+            f"or point data_dir= / --data-dir / the {DATA_ENV_VAR} environment variable to a "
+            f"copy of ADBench's files."
+        )
 
     if name in ODDS_DATASETS:
         raise DatasetNotFoundError(
@@ -146,12 +168,13 @@ def load_dataset(
             f"{_where(root, how)}. {_GET_IT}."
         )
 
-    known = list(BUILTIN_DATASETS) + list(ODDS_DATASETS) + _embedding_names(root)
+    known = list(BUILTIN_DATASETS) + list(ODDS_DATASETS) + _embedding_names(root) + list(ADBENCH_FILES)
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise UnknownDatasetError(
         f"unknown dataset {name!r}.{hint} Looked for a builtin dataset "
-        f"({', '.join(BUILTIN_DATASETS)}), for {odds_file} and for {emb_file} "
+        f"({', '.join(BUILTIN_DATASETS)}), for {odds_file}, for {emb_file} and for an "
+        f"ADBench name (6_cardio, CV_by_ViT:MVTec-AD_bottle) "
         f"in the {_where(root, how)}. Pass a path to a .mat/.npz/.csv file to "
         f"load your own data."
     )
@@ -163,9 +186,11 @@ def suite_members(name_or_dir: PathLike, data_dir: Optional[PathLike] = None) ->
     Parameters
     ----------
     name_or_dir : str or path-like
-        ``"odds"``, ``"embeddings"``, ``"builtin"``, or a directory.
+        A name of :data:`SUITES` (``"odds"``, ``"embeddings"``,
+        ``"builtin"``, ``"adbench"``, ``"adbench-cv-vit"``, ...), or a
+        directory.
     data_dir : str or path-like, optional
-        Data directory for ``odds``/``embeddings``.
+        Data directory for the suites that read files.
 
     Returns
     -------
@@ -179,8 +204,9 @@ def suite_members(name_or_dir: PathLike, data_dir: Optional[PathLike] = None) ->
     ------
     DatasetNotFoundError
         If ``odds`` files are missing (all missing ones are listed), the
-        embeddings folder is missing or empty, or a directory holds no
-        dataset files.  Failing here, before any work starts, beats failing
+        embeddings folder is missing or empty, an ADBench suite has no file
+        present (ADBench suites list the files present), or a directory
+        holds no dataset files.  Failing here, before any work starts, beats failing
         in a worker halfway through a benchmark.
     UnknownDatasetError
         If ``name_or_dir`` is neither a suite nor a directory.
@@ -189,6 +215,8 @@ def suite_members(name_or_dir: PathLike, data_dir: Optional[PathLike] = None) ->
 
     if key == "builtin":
         return list(BUILTIN_DATASETS)
+    if key in ADBENCH_SUITES:
+        return adbench_members(key, data_dir)
 
     if key in ("odds", "embeddings"):
         root, how = describe_data_dir(data_dir)
@@ -239,10 +267,10 @@ def load_suite(
     Parameters
     ----------
     name_or_dir : str or path-like
-        ``"odds"``, ``"embeddings"``, ``"builtin"``, or a directory of
-        ``.mat``/``.npz``/``.csv`` files.
+        A name of :data:`SUITES`, or a directory of ``.mat``/``.npz``/``.csv``
+        files.
     data_dir : str or path-like, optional
-        Data directory for ``odds``/``embeddings``.
+        Data directory for the suites that read files.
     verify : bool, default False
         Check each pinned file's checksum before loading it (see
         :func:`load_dataset`).
