@@ -11,10 +11,10 @@ import argparse
 import math
 import sys
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Any, List, Optional, Sequence
 
-from .detectors import DEFAULT_DETECTORS, REGISTRY, SpecError, load_config, resolve_detectors
 from .protocols import PROTOCOLS, TEST_SIZE
+from .registry import DEFAULT_DETECTORS, REGISTRY
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 
@@ -57,10 +57,6 @@ examples:
 """
 
 
-class _UsageError(Exception):
-    pass
-
-
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -71,24 +67,21 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _n_jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value == 0:
-        raise argparse.ArgumentTypeError("must not be 0 (use 1 for sequential, -1 for all cores)")
-    return value
+def _integer(accept, rule: str):
+    """An argparse type: an integer for which ``accept(value)`` holds, else ``rule``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"{rule}, got {text!r}")
+        return value
+    return parse
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
-    return value
+_n_jobs = _integer(lambda v: v != 0, "must not be 0 (use 1 for sequential, -1 for all cores)")
+_positive_int = _integer(lambda v: v >= 1, "must be >= 1")
 
 
 def parse_seeds(text: str) -> List[int]:
@@ -174,9 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "PYTHONPATH (or run from its root) and the data at --data-dir")
     p.add_argument("--resume", action="store_true",
                    help="continue a run in --out: skip cells with an ok row, rerun error and "
-                        "timeout cells (their old rows are replaced)")
+                        "timeout cells (their new rows are appended and win over the old)")
     p.add_argument("--overwrite", action="store_true",
-                   help="delete an existing results.csv in --out and start over")
+                   help="start over in --out: an existing results.csv is moved to "
+                        "results.previous.csv, which is deleted when the new run finishes")
     p.add_argument("--timeout", type=_positive_float, default=1800.0, metavar="SECONDS",
                    help="wall-clock limit per cell (load, fit and score); a cell past it is "
                         "killed and recorded with status timeout (default 1800)")
@@ -203,9 +197,14 @@ def _list_detectors() -> str:
     for name, entry in REGISTRY.items():
         mark = "*" if name in DEFAULT_DETECTORS else " "
         extra = f" {dict(entry.defaults)}" if entry.defaults else ""
-        lines.append(f"{mark} {name:<12} {entry.estimator}{extra}  -- {entry.description}")
+        lines.append(f"{mark} {name:<13} {entry.estimator}{extra}  -- {entry.description}")
     lines.append("(* = default set)")
     return "\n".join(lines)
+
+
+def _fail(message: str, prog: str = "python -m benchmarks") -> int:
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    return 2
 
 
 def _report(argv: Sequence[str]) -> int:
@@ -213,21 +212,15 @@ def _report(argv: Sequence[str]) -> int:
     from .resultsfile import ResultsFileError
 
     args = build_report_parser().parse_args(argv)
+    prog = "python -m benchmarks report"
     if not (args.out / "results.csv").is_file():
-        print(f"python -m benchmarks report: error: no results.csv in {args.out}", file=sys.stderr)
-        return 2
+        return _fail(f"no results.csv in {args.out}", prog)
     try:
         paths = write_report(args.out)
-    except (ResultsFileError, ValueError) as exc:
-        print(f"python -m benchmarks report: error: {exc}", file=sys.stderr)
-        return 2
+    except (ResultsFileError, ValueError, OSError) as exc:
+        return _fail(str(exc), prog)
     print(f"wrote {len(paths)} files to {args.out}")
     return 0
-
-
-def _fail(message: str) -> int:
-    print(f"python -m benchmarks: error: {message}", file=sys.stderr)
-    return 2
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -241,48 +234,28 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
 
 
-def _run(argv: List[str]) -> int:
-    args = build_parser().parse_args(argv)
-    if args.list_detectors:
-        print(_list_detectors())
-        return 0
+def _run_config(args: argparse.Namespace, argv: List[str]):
+    """Validate the arguments into a RunConfig; ValueError says what is wrong."""
+    from .runner import RunConfig, dataset_sources
+    from .specs import load_config, resolve_detectors
+
     if args.resume and args.overwrite:
-        return _fail("--resume and --overwrite exclude each other")
+        raise ValueError("--resume and --overwrite exclude each other")
+    config = load_config(args.config) if args.config else None
+    detectors = resolve_detectors(args.detectors, args.sets, config)
+    data_dir = str(Path(args.data_dir).expanduser()) if args.data_dir else None
+    if data_dir and not Path(data_dir).is_dir():
+        raise ValueError(f"--data-dir {data_dir} is not a directory")
+    datasets = dataset_sources(args.suite, data_dir, args.datasets)
+    return RunConfig(suite=str(args.suite), datasets=datasets, detectors=detectors,
+                     seeds=args.seeds, protocol=args.protocol, out=args.out.expanduser(),
+                     data_dir=data_dir, n_jobs=args.n_jobs, scheduler=args.scheduler,
+                     timeout=args.timeout, threads_per_cell=args.threads_per_cell,
+                     resume=args.resume, overwrite=args.overwrite,
+                     progress=not args.no_progress, argv=argv)
 
-    # Everything below is validation; nothing runs until it all passed.
-    from .resultsfile import ResultsFileError
-    from .runner import RunConfig, dataset_members, run_benchmark
 
-    try:
-        config = load_config(args.config) if args.config else None
-        detectors = resolve_detectors(args.detectors, args.sets, config)
-        data_dir = str(Path(args.data_dir).expanduser().resolve()) if args.data_dir else None
-        datasets = dataset_members(args.suite, data_dir, args.datasets)
-    except (SpecError, ValueError, FileNotFoundError) as exc:
-        return _fail(str(exc))
-    out = args.out.expanduser().resolve()
-    if (out / "results.csv").exists() and not (args.resume or args.overwrite):
-        return _fail(f"{out / 'results.csv'} already exists; pass --resume to continue that "
-                     "run, --overwrite to replace it, or choose another --out")
-
-    cfg = RunConfig(suite=str(args.suite), datasets=datasets, detectors=detectors,
-                    seeds=args.seeds, protocol=args.protocol, out=out, data_dir=data_dir,
-                    n_jobs=args.n_jobs, scheduler=args.scheduler, timeout=args.timeout,
-                    threads_per_cell=args.threads_per_cell, resume=args.resume,
-                    overwrite=args.overwrite, progress=not args.no_progress, argv=argv)
-    n_cells = len(datasets) * len(detectors) * len(args.seeds)
-    where = f"Dask at {args.scheduler}" if args.scheduler else f"n_jobs={args.n_jobs}"
-    print(f"{len(datasets)} datasets × {len(detectors)} detectors × {len(args.seeds)} seeds "
-          f"= {n_cells} cells ({args.protocol}, {where}) -> {out}", file=sys.stderr)
-    try:
-        summary = run_benchmark(cfg)
-    except ResultsFileError as exc:
-        return _fail(str(exc))
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: finished cells are in {out / 'results.csv'}; rerun the same "
-              "command with --resume to continue", file=sys.stderr)
-        return 130
-
+def _print_outcome(summary: Any, args: argparse.Namespace) -> None:
     c = summary.counts
     print(f"\n{summary.n_cells} cells: {c.get('ok', 0)} ok, {c.get('error', 0)} error, "
           f"{c.get('timeout', 0)} timeout, {summary.n_skipped} skipped (resume); "
@@ -290,14 +263,44 @@ def _run(argv: List[str]) -> int:
     if not args.no_report:
         from .report import ranking, write_report
         try:
-            write_report(out)
-            top = ranking(out, args.protocol).head(5)
+            write_report(args.out)
+            top = ranking(args.out, args.protocol).head(5)
             print("top by average ROC-AUC rank: " + ", ".join(
                 f"{d} ({r.avg_rank:.2f}, mean {r.mean_roc_auc:.3f})" for d, r in top.iterrows()))
-            print(f"report: {out / 'summary.md'}")
+            print(f"report: {args.out / 'summary.md'}")
         except ValueError as exc:
             print(f"no report: {exc}", file=sys.stderr)
     print(f"results: {summary.results_path}")
+
+
+def _run(argv: List[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if args.list_detectors:
+        print(_list_detectors())
+        return 0
+    from .resultsfile import ResultsFileError
+    from .runner import RunError, run_benchmark
+
+    try:  # Everything here is validation: nothing runs until it all passed.
+        cfg = _run_config(args, argv)
+    except (ValueError, OSError) as exc:  # SpecError, DatasetNotFoundError, ...
+        return _fail(str(exc))
+
+    def announce(n_cells: int, n_todo: int) -> None:
+        where = f"Dask at {args.scheduler}" if args.scheduler else f"n_jobs={args.n_jobs}"
+        print(f"{len(cfg.datasets)} datasets × {len(cfg.detectors)} detectors × "
+              f"{len(cfg.seeds)} seeds = {n_cells} cells, {n_todo} to run ({args.protocol}, "
+              f"{where}) -> {cfg.out}", file=sys.stderr)
+
+    try:
+        summary = run_benchmark(cfg, announce)
+    except (RunError, ResultsFileError) as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished cells are in {cfg.out / 'results.csv'}; rerun the same "
+              "command with --resume to continue", file=sys.stderr)
+        return 130
+    _print_outcome(summary, args)
     return 0
 
 

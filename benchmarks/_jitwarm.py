@@ -1,13 +1,13 @@
-"""Compile PyOD's numba kernels once, in the cell forkserver.
+"""Compile PyOD's numba kernels (HBOS, CBLOF's distances) once per process.
 
-This module is imported for its side effect, only by the ``forkserver``
-that forks the cell processes (see :mod:`benchmarks.cell`), and only when
-a run includes a detector flagged ``warm_up`` in the registry. HBOS and
-CBLOF otherwise spend seconds compiling in every cell; forked children
-inherit the compiled code. BLAS/OpenMP are held to one thread meanwhile so
-that the forkserver starts no thread pool a forked child could inherit.
-The cell still runs its own untimed warm-up fit (see
-:func:`benchmarks.cell.execute_cell`), so the timings are right either way.
+Imported for its side effect, once, before the timed fit of a detector
+flagged ``warm_up`` in the registry: by the cell server when a run includes
+such a detector (:func:`benchmarks.runner.build_grid` preloads it, and the
+children forked from the server inherit the compiled code), else by the cell
+itself (:func:`benchmarks.cell.run_cell_in_process`; a no-op where it is
+imported already). HBOS and CBLOF otherwise spend seconds compiling inside
+their timed fit. BLAS/OpenMP are held to one thread meanwhile so that the
+server starts no thread pool a forked child could inherit.
 """
 
 import numpy as np

@@ -1,7 +1,8 @@
 """Ablation table: what each variant of a detector changes against a baseline.
 
 A run whose detectors are labelled variants of one detector (``--detectors
-"sla2p,direction=sla2p:views=direction,..."``) is summarised, per variant,
+"sla2p,direction=sla2p:views=direction,relative=sla2p-variant:perturbation=relative,..."``)
+is summarised, per variant,
 by the change it makes (its parameter overrides, read from
 ``run_config.json``), its mean ROC-AUC and AP over the datasets, their
 difference from the baseline, the number of datasets it moved by more
@@ -31,12 +32,14 @@ from typing import Dict, Optional
 
 import pandas as pd
 
-from .report import _load_config
-from .resultsfile import read_frame
+from .markdown import pipe_table
+from .resultsfile import fit_score_seconds, read_frame
+from .runconfig import read_run_config
 
 __all__ = ["ablation_table", "describe_changes", "main", "markdown", "oracle"]
 
-KEY = ["dataset", "seed"]
+#: A variant's cell is compared with the baseline's cell of the same dataset and seed.
+PAIRED_ON = ["dataset", "seed"]
 
 
 def describe_changes(run_config: Optional[dict]) -> Dict[str, str]:
@@ -72,12 +75,11 @@ def ablation_table(df: pd.DataFrame, baseline: str, tol: float = 0.005) -> pd.Da
     if baseline not in set(df["detector"]):
         raise ValueError(f"baseline {baseline!r} is not a detector of this run; "
                          f"it has {sorted(set(df['detector']))}. Pass --baseline LABEL.")
-    ok = df[df["status"] == "ok"].copy()
-    ok["time"] = ok["fit_seconds"] + ok["score_seconds"].fillna(0.0)
-    base = ok[ok["detector"] == baseline].set_index(KEY)
+    ok = df[df["status"] == "ok"].assign(time=fit_score_seconds)
+    base = ok[ok["detector"] == baseline].set_index(PAIRED_ON)
     rows = {}
     for label, part in ok.groupby("detector", sort=False):
-        part = part.set_index(KEY)
+        part = part.set_index(PAIRED_ON)
         shared = part.index.intersection(base.index)
         if len(shared) == 0:
             continue
@@ -128,16 +130,14 @@ def markdown(table: pd.DataFrame, changes: Dict[str, str], baseline: str,
         f"cost: total fit + score time relative to `{baseline}` (wall-clock on the "
         "machine of the run; compare rows, not absolute seconds).",
         "",
-        "| row | change | ROC-AUC | Δ | AP | Δ | better | worse | cost | cells |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for label, r in table.iterrows():
-        change = "the baseline" if label == baseline else changes.get(label, "")
-        lines.append(
-            f"| `{label}` | {change} | {r.roc_auc:.3f} | {r.d_roc_auc:+.3f} | "
-            f"{r.average_precision:.3f} | {r.d_average_precision:+.3f} | "
-            f"{int(r.better)} | {int(r.worse)} | {r.cost:.1f}× | {int(r.cells)} |")
-    return "\n".join(lines) + "\n"
+    rows = [[f"`{label}`", "the baseline" if label == baseline else changes.get(label, ""),
+             f"{r.roc_auc:.3f}", f"{r.d_roc_auc:+.3f}", f"{r.average_precision:.3f}",
+             f"{r.d_average_precision:+.3f}", int(r.better), int(r.worse), f"{r.cost:.1f}×",
+             int(r.cells)] for label, r in table.iterrows()]
+    return "\n".join(lines) + "\n" + pipe_table(
+        ["row", "change", "ROC-AUC", "Δ", "AP", "Δ", "better", "worse", "cost", "cells"],
+        rows, ["left", "left"] + ["right"] * 8)
 
 
 def main(argv=None) -> int:
@@ -159,7 +159,7 @@ def main(argv=None) -> int:
     # read_frame, as the report does: typed columns, and the last row of a
     # cell wins when a resumed run appended it twice.
     df = read_frame(path)
-    config = _load_config(args.out)
+    config = read_run_config(args.out)
     try:
         table = ablation_table(df, args.baseline, args.tol)
         groups = [[g.strip() for g in group.split(",") if g.strip()] for group in args.oracle]

@@ -1,29 +1,28 @@
 """Speed, scaling and memory of SLA2P (issue: "Speed and scale").
 
-Three measurements, each printed and written to ``--out``:
+Two measurements, each printed and written to ``--out``:
 
 * ``scaling``: synthetic data with ``--features`` features (Gaussian inliers,
   5 % uniform outliers) at each size in ``--sizes``; fit seconds (which
   include scoring the training rows, as PyOD's ``fit`` sets
   ``decision_scores_``), seconds to score the same number of new rows,
-  rows per second, and the peak resident memory of a fresh process doing
-  just that; plus the exponent of a log-log fit of time against rows.
-* ``throughput``: scoring rows per second at the default setting.
+  scoring rows per second, and the peak resident memory of a fresh process
+  doing just that; plus the exponent of a log-log fit of time against rows.
 * ``odds`` (``--odds``): fit + score seconds and ROC-AUC of SLA2P beside
   PyOD's DeepSVDD, AutoEncoder and IForest on the ODDS suite (inductive
-  split, one seed, one cell at a time), with the time ratios.
+  split, one seed, one cell at a time, via the runner into
+  ``OUT/perf_odds``), with the time ratios.
 
 Run from the repository root::
 
     python -m benchmarks.perf --odds --data-dir ../shared/datasets --out benchmarks/results
+    python -m benchmarks.perf report --out benchmarks/results   # perf.md from perf.json
 
 Each size runs in its own subprocess so its peak memory is its own.
 """
 
 import argparse
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -31,6 +30,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from .markdown import pipe_table
+from .resultsfile import fit_score_seconds, read_frame
+from .runconfig import command_line, machine
 
 
 def synthetic(n_rows, n_features, seed=0):
@@ -103,59 +106,78 @@ def scaling_exponent(results, key):
 ODDS_DETECTORS = ("sla2p", "deepsvdd", "autoencoder", "iforest")
 
 
+def odds_table(run_dir):
+    """Per detector of a runner's results: fit + score seconds, mean ROC-AUC, failed cells.
+
+    Seconds and ROC-AUC are over the cells that succeeded; ``failed`` counts the
+    others, so a failure is never counted as a fast cell.
+    """
+    res = read_frame(Path(run_dir) / "results.csv").assign(total_seconds=fit_score_seconds)
+    ok = res[res["status"] == "ok"]
+    table = ok.groupby("detector").agg(total_seconds=("total_seconds", "sum"),
+                                       mean_roc_auc=("roc_auc", "mean"))
+    table["failed"] = (res["status"] != "ok").groupby(res["detector"]).sum()
+    table["ratio_to_sla2p"] = table["total_seconds"] / table.loc["sla2p", "total_seconds"]
+    return table.reset_index()
+
+
 def run_odds(data_dir, out, seed=0):
     """SLA2P beside DeepSVDD, AutoEncoder and IForest on ODDS, via the runner.
 
     One cell at a time (``--n-jobs 1``), so every detector gets the whole
     machine; returns per-detector totals and the ratios to SLA2P.
     """
-    import pandas as pd
-
     run_dir = Path(out) / "perf_odds"
-    cmd = [sys.executable, "-m", "benchmarks", "--suite", "odds", "--seeds", str(seed),
-           "--detectors", ",".join(ODDS_DETECTORS), "--n-jobs", "1",
-           "--out", str(run_dir), "--overwrite", "--no-progress"]
+    args = ["--suite", "odds", "--seeds", str(seed), "--detectors", ",".join(ODDS_DETECTORS),
+            "--n-jobs", "1", "--out", str(run_dir), "--overwrite", "--no-progress"]
     if data_dir:
-        cmd += ["--data-dir", str(data_dir)]
-    subprocess.run(cmd, check=True)
-    res = pd.read_csv(run_dir / "results.csv")
-    res["total_seconds"] = res["fit_seconds"].fillna(0) + res["score_seconds"].fillna(0)
-    table = res.groupby("detector").agg(
-        total_seconds=("total_seconds", "sum"), mean_roc_auc=("roc_auc", "mean"),
-        errors=("error", lambda e: int(e.notna().sum())))
-    sla2p_total = table.loc["sla2p", "total_seconds"]
-    table["ratio_to_sla2p"] = table["total_seconds"] / sla2p_total
-    for name, row in table.iterrows():
-        print(f"  {name:12s} fit+score {row.total_seconds:8.1f}s  "
+        args += ["--data-dir", str(data_dir)]
+    subprocess.run([sys.executable, "-m", "benchmarks", *args], check=True)
+    table = odds_table(run_dir)
+    for row in table.itertuples():
+        print(f"  {row.detector:12s} fit+score {row.total_seconds:8.1f}s  "
               f"x{row.ratio_to_sla2p:5.2f} of SLA2P  mean ROC-AUC {row.mean_roc_auc:.4f}")
-    return {"command": " ".join(cmd[1:]), "seed": seed,
-            "detectors": table.reset_index().to_dict(orient="records")}
+    return {"command": command_line(args), "seed": seed,
+            "detectors": table.to_dict(orient="records")}
+
+
+def _machine_line(info):
+    cpu = f"{info['cpu']}, " if info.get("cpu") else ""
+    cores = info.get("cpu_count", info.get("cores"))
+    return f"Machine: {cpu}{cores} cores, Python {info['python']}."
 
 
 def write_markdown(report, path):
     """perf.md: the tables a reader wants, with the command that made them."""
-    lines = ["# SLA2P speed, scaling and memory", "",
-             f"Command: `{report['command']}`", "",
-             f"Machine: {report['machine']}", ""]
+    lines = ["# SLA2P speed, scaling and memory", "", f"Command: `{report['command']}`", "",
+             _machine_line(report["machine"]), ""]
     if "odds" in report:
-        lines += ["## ODDS (17 sets, inductive split, seed "
-                  f"{report['odds']['seed']}), fit + score seconds", "",
-                  "| detector | fit+score s | ratio to SLA2P | mean ROC-AUC |",
-                  "|---|---:|---:|---:|"]
-        for row in sorted(report["odds"]["detectors"], key=lambda r: r["total_seconds"]):
-            lines.append(f"| {row['detector']} | {row['total_seconds']:.1f} | "
-                         f"{row['ratio_to_sla2p']:.2f} | {row['mean_roc_auc']:.4f} |")
-        lines.append("")
-    lines += [f"## Scaling ({report['scaling'][0]['features']} features, "
-              f"device {report['scaling'][0]['device']})", "",
-              "| rows | fit s | score s | score rows/s | peak RSS MB |",
-              "|---:|---:|---:|---:|---:|"]
-    for r in report["scaling"]:
-        lines.append(f"| {r['rows']:,} | {r['fit_seconds']:.2f} | {r['score_seconds']:.2f} | "
-                     f"{r['score_rows_per_second']:,.0f} | {r['peak_rss_mb']:,.0f} |")
-    lines += ["", f"Log-log slope of seconds against rows: fit {report['fit_exponent']:.2f}, "
+        rows = [[r["detector"], f"{r['total_seconds']:.1f}", f"{r['ratio_to_sla2p']:.2f}",
+                 f"{r['mean_roc_auc']:.4f}", r.get("failed", 0)]
+                for r in sorted(report["odds"]["detectors"], key=lambda r: r["total_seconds"])]
+        lines += [f"## ODDS (17 sets, inductive split, seed {report['odds']['seed']}), "
+                  "fit + score seconds of the cells that succeeded", "",
+                  pipe_table(["detector", "fit+score s", "ratio to SLA2P", "mean ROC-AUC",
+                              "failed cells"], rows)]
+    first = report["scaling"][0]
+    rows = [[f"{r['rows']:,}", f"{r['fit_seconds']:.2f}", f"{r['score_seconds']:.2f}",
+             f"{r['score_rows_per_second']:,.0f}", f"{r['peak_rss_mb']:,.0f}"]
+            for r in report["scaling"]]
+    lines += [f"## Scaling ({first['features']} features, device {first['device']})", "",
+              pipe_table(["rows", "fit s", "score s", "score rows/s", "peak RSS MB"], rows),
+              f"Log-log slope of seconds against rows: fit {report['fit_exponent']:.2f}, "
               f"score {report['score_exponent']:.2f} (1.00 = linear).", ""]
     Path(path).write_text("\n".join(lines))
+
+
+def rewrite_report(out):
+    """Rewrite ``OUT/perf.md`` (and the ODDS part of perf.json) from the saved results."""
+    out = Path(out)
+    report = json.loads((out / "perf.json").read_text())
+    if (out / "perf_odds" / "results.csv").is_file() and "odds" in report:
+        report["odds"]["detectors"] = odds_table(out / "perf_odds").to_dict(orient="records")
+        (out / "perf.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_markdown(report, out / "perf.md")
 
 
 def main(argv=None):
@@ -171,15 +193,20 @@ def main(argv=None):
     parser.add_argument("--odds", action="store_true",
                         help="also time SLA2P, DeepSVDD, AutoEncoder and IForest on ODDS")
     parser.add_argument("--data-dir", default=None, help="holds odds/ (for --odds)")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["report"]:
+        out = parser.parse_args(argv[1:]).out or "benchmarks/results"
+        rewrite_report(out)
+        print(f"wrote {Path(out) / 'perf.md'}")
+        return 0
     args = parser.parse_args(argv)
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     params = json.loads(args.params)
     print(f"scaling, {args.features} features, device {args.device}:")
     scaling = run_scaling(sizes, args.features, args.device, params)
     report = {
-        "command": "python -m benchmarks.perf " + " ".join(argv or sys.argv[1:]),
-        "machine": {"python": platform.python_version(), "cpu": platform.processor(),
-                    "cores": os.cpu_count()},
+        "command": command_line(argv, "benchmarks.perf"),
+        "machine": machine(),
         "scaling": scaling,
         "fit_exponent": scaling_exponent(scaling, "fit_seconds"),
         "score_exponent": scaling_exponent(scaling, "score_seconds"),
@@ -192,7 +219,7 @@ def main(argv=None):
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "perf.json").write_text(json.dumps(report, indent=2))
+        (out / "perf.json").write_text(json.dumps(report, indent=2) + "\n")
         write_markdown(report, out / "perf.md")
     return 0
 

@@ -27,7 +27,6 @@ not significantly different at ``alpha = 0.05``.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -35,6 +34,10 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from .markdown import pipe_table
+from .resultsfile import fit_score_seconds, read_frame
+from .runconfig import portable_command, read_run_config
 
 __all__ = ["METRICS", "aggregate", "average_ranks", "bottom_block", "critical_difference",
            "friedman_nemenyi", "markdown_table", "rank_matrix", "win_counts", "write_report"]
@@ -53,9 +56,7 @@ ALPHA = 0.05
 # ------------------------------------------------------------------ numbers
 
 def _values(df: pd.DataFrame, metric: str) -> pd.Series:
-    if metric == "time":
-        return df["fit_seconds"] + df["score_seconds"].fillna(0.0)
-    return df[metric]
+    return fit_score_seconds(df) if metric == "time" else df[metric]
 
 
 def aggregate(df: pd.DataFrame, metric: str):
@@ -166,45 +167,32 @@ def _fmt(x: float, decimals: int) -> str:
     return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{decimals}f}"
 
 
+def _cell_text(m: float, s: float, best: bool, partial: bool, decimals: int) -> str:
+    text = _fmt(m, decimals) + ("" if math.isnan(s) else f" ± {_fmt(s, decimals)}")
+    return (f"**{text}**" if best else text) + (" †" if partial else "")
+
+
 def markdown_table(mean: pd.DataFrame, std: pd.DataFrame, n_ok: pd.DataFrame,
                    n_run: pd.DataFrame, higher_is_better: bool, decimals: int) -> str:
     """The Markdown table: ``mean ± std`` cells, best per dataset in bold, bottom block."""
     cols = list(mean.columns)
-    lines = ["| dataset | " + " | ".join(cols) + " |",
-             "|---|" + "---:|" * len(cols)]
     best = mean.max(axis=1) if higher_is_better else mean.min(axis=1)
+    rows = []
     for ds in mean.index:
-        cells = []
-        for det in cols:
-            m, s = mean.at[ds, det], std.at[ds, det]
-            if n_run.at[ds, det] == 0:
-                cells.append("—")
-                continue
-            if math.isnan(m):
-                cells.append("err")
-                continue
-            text = _fmt(m, decimals) + ("" if math.isnan(s) else f" ± {_fmt(s, decimals)}")
-            if m == best[ds]:
-                text = f"**{text}**"
-            if n_ok.at[ds, det] < n_run.at[ds, det]:
-                text += " †"
-            cells.append(text)
-        lines.append(f"| {ds} | " + " | ".join(cells) + " |")
+        rows.append([ds] + [
+            "—" if n_run.at[ds, det] == 0 else "err" if math.isnan(mean.at[ds, det])
+            else _cell_text(mean.at[ds, det], std.at[ds, det], mean.at[ds, det] == best[ds],
+                            n_ok.at[ds, det] < n_run.at[ds, det], decimals)
+            for det in cols])
     block = bottom_block(mean, higher_is_better)
     n_all = len(mean.dropna(how="all"))
-    means = []
-    for det in cols:
-        text = _fmt(block.at["mean", det], decimals)
-        if block.at["datasets", det] == 0:
-            text = "err"
-        elif block.at["datasets", det] < n_all:
-            text += f" ({int(block.at['datasets', det])}/{n_all})"
-        means.append(text)
-    lines.append("| **mean** | " + " | ".join(means) + " |")
-    lines.append("| **avg rank** | " + " | ".join(_fmt(block.at["avg rank", d], 2) for d in cols)
-                 + " |")
-    lines.append("| **wins** | " + " | ".join(str(int(block.at["wins", d])) for d in cols) + " |")
-    return "\n".join(lines) + "\n"
+    n_with = {d: int(block.at["datasets", d]) for d in cols}
+    rows.append(["**mean**"] + [
+        "err" if n_with[d] == 0 else _fmt(block.at["mean", d], decimals)
+        + (f" ({n_with[d]}/{n_all})" if n_with[d] < n_all else "") for d in cols])
+    rows.append(["**avg rank**"] + [_fmt(block.at["avg rank", d], 2) for d in cols])
+    rows.append(["**wins**"] + [str(int(block.at["wins", d])) for d in cols])
+    return pipe_table(["dataset", *cols], rows)
 
 
 def csv_table(mean: pd.DataFrame, std: pd.DataFrame, higher_is_better: bool) -> pd.DataFrame:
@@ -237,6 +225,8 @@ def plot_boxplot(mean: pd.DataFrame, path: Path, title: str) -> None:
     plt = _pyplot()
     missing = [d for d in mean.columns if mean[d].isna().all()]
     order = mean.drop(columns=missing).median(axis=0).sort_values(ascending=False).index
+    dropped = [f"{d} on {', '.join(mean.index[mean[d].isna()])}" for d in order
+               if mean[d].isna().any()]
     data = [mean[d].dropna().to_numpy() for d in order]
     fig, ax = plt.subplots(figsize=(max(6.0, 0.7 * len(order) + 2), 4.5))
     if data:
@@ -246,7 +236,9 @@ def plot_boxplot(mean: pd.DataFrame, path: Path, title: str) -> None:
     for i, vals in enumerate(data, start=1):
         jitter = np.linspace(-0.12, 0.12, len(vals)) if len(vals) > 1 else np.zeros(len(vals))
         ax.plot(i + jitter, vals, "o", ms=3, alpha=0.5, color="tab:gray")
-    ax.set_xlabel("detector" + (f" (no result: {', '.join(missing)})" if missing else ""))
+    notes = ([f"no result: {', '.join(missing)}"] if missing else []) + (
+        [f"not plotted, every seed failed: {'; '.join(dropped)}"] if dropped else [])
+    ax.set_xlabel("\n".join(["detector", *notes]), fontsize=9)
     ax.set_ylabel("ROC-AUC (mean over seeds)")
     ax.set_title(f"{title}\nbox: quartiles, whiskers: 1.5 IQR, ▲ mean, dots: datasets",
                  fontsize=10)
@@ -318,75 +310,103 @@ def plot_cd_diagram(test: Dict[str, Any], path: Path, metric_title: str) -> None
 
 # ------------------------------------------------------------------ report
 
-def _load_config(out_dir: Path) -> Dict[str, Any]:
-    try:
-        return json.loads((out_dir / "run_config.json").read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _summary_md(df: pd.DataFrame, aggs: Dict[str, Any], test: Dict[str, Any],
-                config: Dict[str, Any], protocol: str) -> str:
-    dets = list(aggs["roc_auc"][0].columns)
-    counts = df["status"].value_counts().to_dict()
-    lines = [f"# Benchmark summary ({protocol})", ""]
-    if config.get("command"):
-        lines += [f"Command: `{config['command']}`", ""]
-    n_ds = df["dataset"].nunique()
-    seeds = sorted(int(s) for s in df["seed"].dropna().unique())
-    lines += [f"{n_ds} datasets × {len(dets)} detectors × seeds {seeds} "
-              f"({config.get('suite', 'suite ?')}, {protocol} protocol): "
-              + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("ok", "error", "timeout"))
-              + " cells.", ""]
-    table = pd.DataFrame(index=dets)
-    table["mean ROC-AUC"] = aggs["roc_auc"][0].mean(axis=0)
-    table["mean AP"] = aggs["average_precision"][0].mean(axis=0)
-    table["mean P@n"] = aggs["precision_at_n"][0].mean(axis=0)
-    table["avg rank ROC-AUC"] = average_ranks(aggs["roc_auc"][0])
-    table["wins ROC-AUC"] = win_counts(aggs["roc_auc"][0])
-    table["avg rank AP"] = average_ranks(aggs["average_precision"][0])
-    table["wins AP"] = win_counts(aggs["average_precision"][0])
-    table["mean time s"] = aggs["time"][0].mean(axis=0)
+def _ranking(df: pd.DataFrame, aggs: Dict[str, Any]) -> pd.DataFrame:
+    """Per detector: means, ranks, wins, time and cells ok; best average rank first."""
+    means = {metric: agg[0] for metric, agg in aggs.items()}
+    dets = list(means["roc_auc"].columns)
+    table = pd.DataFrame({
+        "mean ROC-AUC": means["roc_auc"].mean(axis=0),
+        "mean AP": means["average_precision"].mean(axis=0),
+        "mean P@n": means["precision_at_n"].mean(axis=0),
+        "avg rank ROC-AUC": average_ranks(means["roc_auc"]),
+        "wins ROC-AUC": win_counts(means["roc_auc"]),
+        "avg rank AP": average_ranks(means["average_precision"]),
+        "wins AP": win_counts(means["average_precision"]),
+        "mean time s": means["time"].mean(axis=0),
+    }, index=dets)
     ok = df[df["status"] == "ok"].groupby("detector").size().reindex(dets).fillna(0)
     total = df.groupby("detector").size().reindex(dets)
     table["cells ok"] = [f"{int(a)}/{int(b)}" for a, b in zip(ok, total)]
-    table = table.sort_values(["avg rank ROC-AUC", "mean ROC-AUC"], ascending=[True, False])
-    lines += ["## Ranking", "",
-              "| detector | " + " | ".join(table.columns) + " |",
-              "|---|" + "---:|" * len(table.columns)]
-    for det, row in table.iterrows():
-        cells = []
-        for col, v in row.items():
-            if col.startswith("wins") or col == "cells ok":
-                cells.append(str(v))
-            elif col.startswith("avg rank") or col.startswith("mean time"):
-                cells.append(_fmt(v, 2))
-            else:
-                cells.append(_fmt(v, 3))
-        lines.append(f"| {det} | " + " | ".join(cells) + " |")
+    return table.sort_values(["avg rank ROC-AUC", "mean ROC-AUC"], ascending=[True, False])
+
+
+def _ranking_md(table: pd.DataFrame) -> str:
+    def text(col: str, v: Any) -> str:
+        if col.startswith("wins") or col == "cells ok":
+            return str(v)
+        return _fmt(v, 2 if col.startswith(("avg rank", "mean time")) else 3)
+    rows = [[det] + [text(c, v) for c, v in row.items()] for det, row in table.iterrows()]
+    return pipe_table(["detector", *table.columns], rows)
+
+
+def _test_md(test: Dict[str, Any]) -> str:
     p, stat = test["pvalue"], test["statistic"]
-    lines += ["",
-              "Friedman test on the ROC-AUC ranks: "
-              + ("not applicable (needs ≥ 3 detectors and ≥ 2 datasets)" if math.isnan(p)
-                 else f"χ² = {stat:.2f}, p = {p:.3g}")
-              + f". Nemenyi critical difference (α = {test['alpha']}): "
-              + ("n/a" if math.isnan(test["cd"]) else f"{test['cd']:.2f}")
-              + " average-rank units.", "",
+    return ("Friedman test on the ROC-AUC ranks: "
+            + ("not applicable (needs ≥ 3 detectors and ≥ 2 datasets)" if math.isnan(p)
+               else f"χ² = {stat:.2f}, p = {p:.3g}")
+            + f". Nemenyi critical difference (α = {test['alpha']}): "
+            + ("n/a" if math.isnan(test["cd"]) else f"{test['cd']:.2f}")
+            + " average-rank units.")
+
+
+def _failures_md(failed: pd.DataFrame, config: Dict[str, Any]) -> str:
+    """Who failed where and why in a sentence per detector, then every failed cell."""
+    if failed.empty:
+        return "None.\n"
+    estimators = {d.get("label"): d.get("estimator") for d in config.get("detectors", [])}
+    notes = []
+    for det, part in failed.groupby("detector", sort=False):
+        est = estimators.get(det) or ""
+        owner = f"PyOD's `{est.split(':')[-1]}`, " if est.startswith("pyod.") else ""
+        who = f"`{det}` ({owner}`{est}`)" if est else f"`{det}`"
+        what = ("its scores were not finite (NaN or inf)"
+                if part["error"].str.contains("non-finite scores").all() else "it failed")
+        notes.append(f"- {who}: {what} on {', '.join(dict.fromkeys(part['dataset']))} "
+                     f"({len(part)} cells). The failure is the detector's own on those "
+                     "datasets; the cells are error rows, shown as `err`/`†` and ranked last.")
+    rows = [[r["dataset"], r["detector"], r["seed"], r["status"],
+             str(r["error"]).replace("|", "\\|")] for _, r in failed.iterrows()]
+    return "\n".join(notes) + "\n\n" + pipe_table(
+        ["dataset", "detector", "seed", "status", "error"], rows,
+        ["left", "left", "right", "left", "left"])
+
+
+def _summary_md(df: pd.DataFrame, aggs: Dict[str, Any], test: Dict[str, Any],
+                config: Dict[str, Any], protocol: str, out_dir: Path) -> str:
+    counts = df["status"].value_counts().to_dict()
+    lines = [f"# Benchmark summary ({protocol})", ""]
+    if config.get("command"):
+        lines += [f"Command: `{portable_command(config['command'], out_dir)}`", ""]
+    seeds = sorted(int(s) for s in df["seed"].dropna().unique())
+    failed = df[df["status"] != "ok"]
+    lines += [f"{df['dataset'].nunique()} datasets × {df['detector'].nunique()} detectors × "
+              f"seeds {seeds} ({config.get('suite', 'suite ?')}, {protocol} protocol): "
+              + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("ok", "error", "timeout"))
+              + " cells.", "",
+              "## Ranking", "", _ranking_md(_ranking(df, aggs)), _test_md(test), "",
               "Means are over datasets of the per-dataset means over seeds. A detector with "
               "no value on a dataset (all seeds failed) is ranked last there; wins count the "
               "datasets with the best value (ties all win). Tables: `table_*.md` / `.csv`; "
-              "plots: `boxplot_roc_auc.png`, `cd_diagram.png`.", ""]
-    failed = df[df["status"] != "ok"]
-    lines += [f"## Failed cells ({len(failed)})", ""]
-    if len(failed):
-        lines += ["| dataset | detector | seed | status | error |", "|---|---|---:|---|---|"]
-        for _, r in failed.iterrows():
-            err = str(r["error"]).replace("|", "\\|")
-            lines.append(f"| {r['dataset']} | {r['detector']} | {r['seed']} | {r['status']} | "
-                         f"{err} |")
-    else:
-        lines.append("None.")
-    return "\n".join(lines) + "\n"
+              "plots: `boxplot_roc_auc.png`, `cd_diagram.png`.", "",
+              f"## Failed cells ({len(failed)})", "", _failures_md(failed, config)]
+    return "\n".join(lines)
+
+
+def _write_metric_tables(aggs: Dict[str, Any], out_dir: Path, protocol: str,
+                         sfx: str) -> List[Path]:
+    written = []
+    for metric, (title, higher, dec) in METRICS.items():
+        mean, std, n_ok, n_run = aggs[metric]
+        md = out_dir / f"table_{metric}{sfx}.md"
+        md.write_text(f"# {title} — {protocol}\n\nMean ± std over seeds; bold = best per "
+                      "dataset; † fewer seeds succeeded than were run; err = all seeds "
+                      "failed. Bottom: mean over datasets, average rank (failures "
+                      "ranked last), wins.\n\n"
+                      + markdown_table(mean, std, n_ok, n_run, higher, dec))
+        csv = out_dir / f"table_{metric}{sfx}.csv"
+        csv_table(mean, std, higher).to_csv(csv, float_format="%.6g")
+        written += [md, csv]
+    return written
 
 
 def write_report(out_dir: Path, results: Optional[pd.DataFrame] = None) -> List[Path]:
@@ -404,45 +424,30 @@ def write_report(out_dir: Path, results: Optional[pd.DataFrame] = None) -> List[
         Files written. With several protocols in the results, every file
         name gets a ``_<protocol>`` suffix.
     """
-    from .resultsfile import read_frame
-
     out_dir = Path(out_dir)
     df = read_frame(out_dir / "results.csv") if results is None else results
     if df.empty:
         raise ValueError(f"no results in {out_dir / 'results.csv'}")
-    config = _load_config(out_dir)
+    config = read_run_config(out_dir)
     protocols = list(dict.fromkeys(df["protocol"]))
     written: List[Path] = []
     for protocol in protocols:
         sub = df[df["protocol"] == protocol]
         sfx = f"_{protocol}" if len(protocols) > 1 else ""
         aggs = {m: aggregate(sub, m) for m in METRICS}
-        for metric, (title, higher, dec) in METRICS.items():
-            mean, std, n_ok, n_run = aggs[metric]
-            md = out_dir / f"table_{metric}{sfx}.md"
-            md.write_text(f"# {title} — {protocol}\n\nMean ± std over seeds; bold = best per "
-                          "dataset; † fewer seeds succeeded than were run; err = all seeds "
-                          "failed. Bottom: mean over datasets, average rank (failures "
-                          "ranked last), wins.\n\n"
-                          + markdown_table(mean, std, n_ok, n_run, higher, dec))
-            csv = out_dir / f"table_{metric}{sfx}.csv"
-            csv_table(mean, std, higher).to_csv(csv, float_format="%.6g")
-            written += [md, csv]
+        written += _write_metric_tables(aggs, out_dir, protocol, sfx)
         test = friedman_nemenyi(aggs["roc_auc"][0])
-        summary = out_dir / f"summary{sfx}.md"
-        summary.write_text(_summary_md(sub, aggs, test, config, protocol))
-        box = out_dir / f"boxplot_roc_auc{sfx}.png"
-        plot_boxplot(aggs["roc_auc"][0], box, f"ROC-AUC per dataset ({protocol})")
-        cdp = out_dir / f"cd_diagram{sfx}.png"
-        plot_cd_diagram(test, cdp, "ROC-AUC")
-        written += [summary, box, cdp]
+        paths = [out_dir / f"{name}{sfx}.{ext}" for name, ext in
+                 (("summary", "md"), ("boxplot_roc_auc", "png"), ("cd_diagram", "png"))]
+        paths[0].write_text(_summary_md(sub, aggs, test, config, protocol, out_dir))
+        plot_boxplot(aggs["roc_auc"][0], paths[1], f"ROC-AUC per dataset ({protocol})")
+        plot_cd_diagram(test, paths[2], "ROC-AUC")
+        written += paths
     return written
 
 
 def ranking(out_dir: Path, protocol: Optional[str] = None) -> pd.DataFrame:
     """Average ROC-AUC rank and mean ROC-AUC per detector (for the run summary)."""
-    from .resultsfile import read_frame
-
     df = read_frame(Path(out_dir) / "results.csv", protocol=protocol)
     mean = aggregate(df, "roc_auc")[0]
     out = pd.DataFrame({"avg_rank": average_ranks(mean), "mean_roc_auc": mean.mean(axis=0)})

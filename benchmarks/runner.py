@@ -1,43 +1,56 @@
 """The benchmark grid: build it, run it on joblib or Dask, append the results.
 
 A run is ``datasets x detectors x seeds`` for one protocol. Every cell goes
-through :func:`benchmarks.cell.run_cell`, locally on a pool of ``n_jobs``
-joblib threads (each thread supervises one child process) or on a Dask
-cluster with ``client.submit``; results are written in the order cells
+through :func:`benchmarks.isolation.run_cell_isolated`, locally on a pool of
+``n_jobs`` joblib threads (each thread supervises one child process) or on a
+Dask cluster with ``client.submit``; rows are appended in the order cells
 finish.
 
-Resume rule: with ``resume=True``, cells that already have an ``ok`` row
-are skipped; their rows must have been produced with the same overrides
-(the ``params`` column), otherwise the run stops before doing anything.
-``error`` and ``timeout`` rows of cells in the grid are dropped and those
-cells run again. Rows of cells outside the grid are kept untouched.
+Nothing already in ``results.csv`` is lost. Everything that can fail before
+the first cell -- the output folder, an existing results file, the
+parameters of its rows, the Dask scheduler -- is checked before the file is
+touched. ``resume=True`` skips the cells whose latest row is ``ok`` (those
+rows must have been produced with the same overrides, the ``params``
+column) and appends new rows for the others; the latest row of a cell wins
+when the file is read. ``overwrite=True`` moves an existing file aside to
+``results.previous.csv`` and deletes it only once the new run has finished.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
-import json
 import os
-import platform
-import shlex
 import sys
+import tempfile
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from .cell import CellSpec, allow_cells, run_cell, stop_cells
-from .detectors import ResolvedDetector
+from .cell import CellSpec
+from .isolation import allow_cells, failed_row, run_cell_isolated, start_cell_server, stop_cells
 from .protocols import PROTOCOLS
-from .resultsfile import ResultsFileError, ResultsWriter, read_rows, row_key, write_rows
+from .resultsfile import ResultsWriter, latest_rows, read_rows
+from .runconfig import command_line, machine, write_run_config
+from .specs import ResolvedDetector
 
-__all__ = ["RunConfig", "RunSummary", "build_grid", "dataset_members", "effective_n_jobs",
-           "run_benchmark"]
+__all__ = ["RunConfig", "RunError", "RunSummary", "build_grid", "dataset_sources",
+           "effective_n_jobs", "run_benchmark"]
 
 RESULTS_NAME = "results.csv"
-CONFIG_NAME = "run_config.json"
+PREVIOUS_NAME = "results.previous.csv"
+#: Seconds to wait for a Dask scheduler before giving up.
+SCHEDULER_TIMEOUT = 20.0
+
+#: A function that runs cells and yields their rows as they finish.
+Backend = Callable[[Sequence[CellSpec]], Iterator[Dict[str, Any]]]
+
+
+class RunError(ValueError):
+    """A run that cannot start; nothing on disk was changed."""
 
 
 @dataclass
@@ -48,8 +61,8 @@ class RunConfig:
     ----------
     suite : str
         Suite name or directory.
-    datasets : list of (name, member)
-        From :func:`dataset_members`.
+    datasets : list of (name, source)
+        From :func:`dataset_sources`.
     detectors : list of ResolvedDetector
     seeds : list of int
     protocol : str
@@ -96,21 +109,22 @@ class RunSummary:
     results_path: Path
 
 
-def dataset_members(suite: str, data_dir: Optional[str] = None,
+def dataset_sources(suite: str, data_dir: Optional[str] = None,
                     only: Optional[Sequence[str]] = None) -> List[Tuple[str, str]]:
-    """The suite's datasets as ``(name, member)`` pairs, without loading them.
+    """The suite's datasets as ``(name, source)`` pairs, without loading them.
 
+    ``source`` is what :func:`pyod_sla2p.datasets.load_dataset` loads.
     ``name`` is the suite's name for named suites and the file stem for a
     directory (the file name if two stems clash). ``only`` keeps the listed
     names (an unknown one raises ``ValueError``).
     """
     from pyod_sla2p.datasets import suite_members
 
-    members = suite_members(suite, data_dir=data_dir)
-    stems = [Path(m).stem if os.sep in m or "/" in m else m for m in members]
+    sources = suite_members(suite, data_dir=data_dir)
+    stems = [Path(m).stem if os.sep in m or "/" in m else m for m in sources]
     clashes = {s for s, n in Counter(stems).items() if n > 1}
-    names = [Path(m).name if s in clashes else s for s, m in zip(stems, members)]
-    pairs = list(zip(names, members))
+    names = [Path(m).name if s in clashes else s for s, m in zip(stems, sources)]
+    pairs = list(zip(names, sources))
     if only:
         known = dict(pairs)
         missing = [n for n in only if n not in known]
@@ -123,10 +137,18 @@ def dataset_members(suite: str, data_dir: Optional[str] = None,
 
 def effective_n_jobs(n_jobs: int) -> int:
     """joblib's rule: positive as is, ``-1`` all cores, ``-2`` all but one, ..."""
-    cores = os.cpu_count() or 1
     if n_jobs == 0:
         raise ValueError("n_jobs must not be 0")
-    return n_jobs if n_jobs > 0 else max(1, cores + 1 + n_jobs)
+    return n_jobs if n_jobs > 0 else max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+
+
+def _parallelism(cfg: RunConfig) -> Tuple[Optional[int], Optional[int]]:
+    """``(cells at once, threads per cell)``; on Dask both are decided by the workers."""
+    if cfg.scheduler:
+        return None, cfg.threads_per_cell
+    n_grid = len(cfg.datasets) * len(cfg.detectors) * len(cfg.seeds)
+    n_parallel = max(1, min(effective_n_jobs(cfg.n_jobs), n_grid))
+    return n_parallel, cfg.threads_per_cell or max(1, (os.cpu_count() or 1) // n_parallel)
 
 
 def build_grid(cfg: RunConfig, threads: Optional[int]) -> List[CellSpec]:
@@ -134,22 +156,121 @@ def build_grid(cfg: RunConfig, threads: Optional[int]) -> List[CellSpec]:
     preload = sorted({d.estimator.partition(":")[0] for d in cfg.detectors})
     if any(d.warm_up for d in cfg.detectors):
         preload.append("benchmarks._jitwarm")
-    cells = []
-    for name, member in cfg.datasets:
-        for seed in cfg.seeds:
-            for det in cfg.detectors:
-                cells.append(CellSpec(
-                    dataset=name, member=member, data_dir=cfg.data_dir, detector=det.label,
-                    estimator=det.estimator, kwargs=dict(det.kwargs),
-                    params_json=det.params_json(), seed_param=det.seed_param,
-                    n_features_param=det.n_features_param, protocol=cfg.protocol, seed=seed,
-                    timeout=cfg.timeout, threads=threads, preload=tuple(preload),
-                    warm_up=det.warm_up))
-    return cells
+    return [CellSpec(dataset=name, source=source, data_dir=cfg.data_dir, detector=det.label,
+                     estimator=det.estimator, kwargs=dict(det.kwargs),
+                     params_json=det.params_json(), seed_param=det.seed_param,
+                     n_features_param=det.n_features_param, protocol=cfg.protocol, seed=seed,
+                     timeout=cfg.timeout, threads=threads, preload=tuple(preload),
+                     warm_up=det.warm_up)
+            for name, source in cfg.datasets for seed in cfg.seeds for det in cfg.detectors]
 
+
+# ------------------------------------------------------------------ checks
+
+def check_out_dir(out: Path) -> None:
+    """Create ``out`` if needed and check that a file can be written in it.
+
+    Raises
+    ------
+    RunError
+        One line naming the folder and the reason.
+    """
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        if out.exists() and not out.is_dir():
+            reason = "it is a file"
+        raise RunError(f"cannot write results to --out {out}: {reason}") from None
+
+
+def cells_to_run(cfg: RunConfig, cells: Sequence[CellSpec]) -> List[CellSpec]:
+    """The cells that have no ``ok`` row yet in ``results.csv`` (read only).
+
+    Raises
+    ------
+    RunError
+        The file exists and neither ``resume`` nor ``overwrite`` is set, or an
+        ``ok`` row was produced with other overrides than this run's.
+    ResultsFileError
+        The file's columns are not this runner's.
+    """
+    path = cfg.out / RESULTS_NAME
+    if cfg.overwrite or not path.exists():
+        return list(cells)
+    if not cfg.resume:
+        raise RunError(f"{path} already exists; pass --resume to continue that run, "
+                       "--overwrite to replace it, or choose another --out")
+    latest = latest_rows(read_rows(path))
+    done = set()
+    for cell in cells:
+        row = latest.get(cell.key)
+        if row is None or row["status"] != "ok":
+            continue
+        if row["params"] != cell.params_json:
+            raise RunError(f"{path} holds results of detector {cell.detector!r} run with params "
+                           f"{row['params']}, but this run uses {cell.params_json}; use another "
+                           "--out (or a label, e.g. NAME2=NAME:KEY=VALUE)")
+        done.add(cell.key)
+    return [c for c in cells if c.key not in done]
+
+
+# ------------------------------------------------------------------ backends
+
+def _local_backend(n_jobs: int) -> Backend:
+    def run(cells: Sequence[CellSpec]) -> Iterator[Dict[str, Any]]:
+        from joblib import Parallel, delayed
+
+        if cells:  # now, so that its imports count in no cell's time
+            start_cell_server(cells[0].preload)
+        # Threads suffice: each one only supervises the child process of its cell.
+        parallel = Parallel(n_jobs=min(n_jobs, max(1, len(cells))), backend="threading",
+                            return_as="generator_unordered")
+        return parallel(delayed(run_cell_isolated)(c) for c in cells)
+    return run
+
+
+def _dask_backend(client: Any) -> Backend:
+    def run(cells: Sequence[CellSpec]) -> Iterator[Dict[str, Any]]:
+        from distributed import as_completed
+
+        run_id = uuid.uuid4().hex[:8]
+        futures = {client.submit(run_cell_isolated, cell, key=f"benchmark-cell-{run_id}-{i}",
+                                 pure=False): cell for i, cell in enumerate(cells)}
+        try:
+            for fut in as_completed(list(futures), loop=client.loop):
+                try:
+                    yield fut.result()
+                except Exception as exc:  # noqa: BLE001 -- worker lost, import error...
+                    yield failed_row(futures[fut], f"dask task failed: {type(exc).__name__}: {exc}")
+        finally:
+            client.cancel(list(futures))
+    return run
+
+
+@contextlib.contextmanager
+def _backend(cfg: RunConfig, n_parallel: Optional[int]) -> Iterator[Backend]:
+    """The backend of ``cfg``; a Dask scheduler is connected to now, or RunError."""
+    if not cfg.scheduler:
+        yield _local_backend(n_parallel or 1)
+        return
+    from distributed import Client
+
+    try:
+        client = Client(cfg.scheduler, timeout=SCHEDULER_TIMEOUT, set_as_default=False)
+    except Exception as exc:  # noqa: BLE001 -- OSError, TimeoutError, ValueError...
+        raise RunError(f"cannot reach the Dask scheduler at {cfg.scheduler}: "
+                       f"{type(exc).__name__}: {exc}".rstrip(": ")) from None
+    with client:
+        yield _dask_backend(client)
+
+
+# ------------------------------------------------------------------ the run
 
 def _versions() -> Dict[str, str]:
-    out = {"python": platform.python_version()}
+    out = {}
     for mod in ("numpy", "scipy", "sklearn", "torch", "pyod", "pyod_sla2p", "pandas",
                 "joblib", "distributed"):
         try:
@@ -159,120 +280,59 @@ def _versions() -> Dict[str, str]:
     return out
 
 
-def _write_config(cfg: RunConfig, n_cells: int, threads: Optional[int]) -> None:
-    path = cfg.out / CONFIG_NAME
+def _record_config(cfg: RunConfig, n_cells: int, threads: Optional[int]) -> None:
+    info = machine()
     invocation = {
-        "command": "python -m benchmarks " + " ".join(shlex.quote(a) for a in cfg.argv),
+        "command": command_line(cfg.argv),
         "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "resume": cfg.resume,
-        "n_jobs": cfg.n_jobs, "scheduler": cfg.scheduler, "threads_per_cell": threads,
-        "host": platform.node(), "cpu_count": os.cpu_count(), "platform": platform.platform(),
-        "versions": _versions(),
+        "resume": cfg.resume, "n_jobs": cfg.n_jobs, "scheduler": cfg.scheduler,
+        "threads_per_cell": threads, **info, "versions": {"python": info.pop("python"),
+                                                          **_versions()},
     }
-    config = {
-        "suite": cfg.suite,
-        "data_dir": cfg.data_dir,
-        "datasets": [{"name": n, "member": m} for n, m in cfg.datasets],
-        "protocol": cfg.protocol,
-        "seeds": cfg.seeds,
-        "timeout": cfg.timeout,
-        "detectors": [d.as_dict() for d in cfg.detectors],
-        "n_cells": n_cells,
-    }
-    history = []
-    if cfg.resume and path.exists():
-        try:
-            history = json.loads(path.read_text()).get("invocations", [])
-        except (ValueError, OSError):
-            history = []
-    config["command"] = invocation["command"]
-    config["invocations"] = history + [invocation]
-    path.write_text(json.dumps(config, indent=2, default=repr) + "\n")
+    config = {"suite": cfg.suite, "data_dir": cfg.data_dir,
+              "datasets": [{"name": n, "source": s} for n, s in cfg.datasets],
+              "protocol": cfg.protocol, "seeds": cfg.seeds, "timeout": cfg.timeout,
+              "detectors": [d.as_dict() for d in cfg.detectors], "n_cells": n_cells}
+    write_run_config(cfg.out, config, invocation, resume=cfg.resume)
 
 
-def _prepare_results(cfg: RunConfig, cells: List[CellSpec]) -> List[CellSpec]:
-    """Create, check or trim ``results.csv``; return the cells still to run."""
-    path = cfg.out / RESULTS_NAME
-    if not path.exists() or cfg.overwrite:
-        if path.exists():
-            path.unlink()
-        return cells
-    if not cfg.resume:
-        raise ResultsFileError(f"{path} already exists; pass --resume to continue that run, "
-                               "--overwrite to replace it, or choose another --out")
-    rows = read_rows(path)
-    by_key = {c.key: c for c in cells}
-    done: Dict[Tuple, Dict[str, str]] = {}
-    for row in rows:
-        try:
-            key = row_key(row)
-        except (ValueError, KeyError):
-            continue
-        if row["status"] == "ok":
-            done[key] = row
-        else:
-            done.pop(key, None)
-    for key, row in done.items():
-        cell = by_key.get(key)
-        if cell is not None and row["params"] != cell.params_json:
-            raise ResultsFileError(
-                f"{path} holds results of detector {cell.detector!r} run with params "
-                f"{row['params']}, but this run uses {cell.params_json}; use another --out "
-                "(or a label, e.g. NAME2=NAME:KEY=VALUE)")
-    # Keep ok rows (last one per key) and rows of cells outside this grid.
-    kept, seen = [], set()
-    for row in reversed(rows):
-        try:
-            key = row_key(row)
-        except (ValueError, KeyError):
-            continue
-        if key in seen:
-            continue
-        if key in by_key and row["status"] != "ok":
-            continue
-        seen.add(key)
-        kept.append(row)
-    write_rows(path, reversed(kept))
-    return [c for c in cells if c.key not in done]
+def _write_rows(rows: Iterator[Dict[str, Any]], path: Path, n_todo: int,
+                progress: bool) -> Counter:
+    """Append every row of ``rows`` to ``path``; returns the count per status."""
+    counts: Counter = Counter()
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=n_todo, unit="cell", desc="benchmark", dynamic_ncols=True,
+                   file=sys.stderr)
+    try:
+        with ResultsWriter(path) as writer:
+            for row in rows:
+                writer.write(row)
+                counts[row.get("status", "error")] += 1
+                if bar is not None:
+                    bar.set_postfix_str(", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
+                                        refresh=False)
+                    bar.update(1)
+    except BaseException:
+        stop_cells()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    return counts
 
 
-def _iter_local(cells: Sequence[CellSpec], n_jobs: int) -> Iterator[Dict[str, Any]]:
-    from joblib import Parallel, delayed
-
-    # Threads suffice: each one only supervises the child process of its cell.
-    parallel = Parallel(n_jobs=n_jobs, backend="threading", return_as="generator_unordered")
-    yield from parallel(delayed(run_cell)(c) for c in cells)
-
-
-def _iter_dask(cells: Sequence[CellSpec], address: str) -> Iterator[Dict[str, Any]]:
-    from distributed import Client, as_completed
-
-    run_id = uuid.uuid4().hex[:8]
-    with Client(address, set_as_default=False) as client:
-        futures = {}
-        for i, cell in enumerate(cells):
-            fut = client.submit(run_cell, cell, key=f"benchmark-cell-{run_id}-{i}", pure=False)
-            futures[fut] = cell
-        try:
-            for fut in as_completed(list(futures), loop=client.loop):
-                cell = futures[fut]
-                try:
-                    yield fut.result()
-                except Exception as exc:  # noqa: BLE001 -- worker lost, import error...
-                    yield {"dataset": cell.dataset, "detector": cell.detector,
-                           "protocol": cell.protocol, "seed": cell.seed, "status": "error",
-                           "error": f"dask task failed: {type(exc).__name__}: {exc}"[:500],
-                           "params": cell.params_json}
-        finally:
-            client.cancel(list(futures))
-
-
-def run_benchmark(cfg: RunConfig) -> RunSummary:
+def run_benchmark(cfg: RunConfig, announce: Optional[Callable[[int, int], None]] = None
+                  ) -> RunSummary:
     """Run every cell of ``cfg`` not already done; append rows to ``results.csv``.
 
     Parameters
     ----------
     cfg : RunConfig
+    announce : callable, optional
+        Called with ``(cells in the grid, cells to run)`` once every check
+        has passed, just before the first cell.
 
     Returns
     -------
@@ -280,56 +340,31 @@ def run_benchmark(cfg: RunConfig) -> RunSummary:
 
     Raises
     ------
-    ResultsFileError
-        An existing results file without ``resume``/``overwrite``, or one
-        that does not match this run. Nothing has run at that point.
+    RunError, ResultsFileError
+        The run cannot start (see :func:`check_out_dir`, :func:`cells_to_run`,
+        an unreachable scheduler); nothing on disk was changed.
     KeyboardInterrupt
         After killing the running cells; the finished rows are on disk.
     """
     if cfg.protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {cfg.protocol!r}")
     start = time.monotonic()
-    cfg.out.mkdir(parents=True, exist_ok=True)
-    if cfg.scheduler:
-        threads = cfg.threads_per_cell  # None: decided on each worker
-        n_parallel = None
-    else:
-        n_grid = len(cfg.datasets) * len(cfg.detectors) * len(cfg.seeds)
-        n_parallel = max(1, min(effective_n_jobs(cfg.n_jobs), n_grid))
-        threads = cfg.threads_per_cell or max(1, (os.cpu_count() or 1) // n_parallel)
+    n_parallel, threads = _parallelism(cfg)
     cells = build_grid(cfg, threads)
-    todo = _prepare_results(cfg, cells)
-    _write_config(cfg, len(cells), threads)
-    counts: Counter = Counter()
+    check_out_dir(cfg.out)
+    todo = cells_to_run(cfg, cells)
     results_path = cfg.out / RESULTS_NAME
-
-    bar = None
-    if cfg.progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(todo), unit="cell", desc="benchmark", dynamic_ncols=True,
-                   file=sys.stderr)
-    allow_cells()
-    with ResultsWriter(results_path) as writer:
-        if todo:
-            stream = (_iter_dask(todo, cfg.scheduler) if cfg.scheduler
-                      else _iter_local(todo, min(n_parallel, len(todo))))
-            try:
-                for row in stream:
-                    writer.write(row)
-                    counts[row.get("status", "error")] += 1
-                    if bar is not None:
-                        bar.set_postfix_str(", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
-                                            refresh=False)
-                        bar.update(1)
-            except BaseException:
-                stop_cells()
-                raise
-            finally:
-                if bar is not None:
-                    bar.close()
-        elif bar is not None:
-            bar.close()
+    with _backend(cfg, n_parallel) as backend:
+        previous = cfg.out / PREVIOUS_NAME
+        if cfg.overwrite and results_path.exists():
+            os.replace(results_path, previous)
+        _record_config(cfg, len(cells), threads)
+        if announce is not None:
+            announce(len(cells), len(todo))
+        allow_cells()
+        counts = _write_rows(backend(todo), results_path, len(todo), cfg.progress)
+        if cfg.overwrite:
+            previous.unlink(missing_ok=True)
     return RunSummary(n_cells=len(cells), n_skipped=len(cells) - len(todo),
                       counts=dict(counts), wall_seconds=time.monotonic() - start,
                       results_path=results_path)
-

@@ -1,16 +1,11 @@
 """Detector registry and specification parsing of the benchmark runner."""
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `benchmarks` lives at the root
-
-from benchmarks.detectors import (  # noqa: E402
-    DEFAULT_DETECTORS,
-    REGISTRY,
+from benchmarks.registry import DEFAULT_DETECTORS, REGISTRY
+from benchmarks.specs import (
     SpecError,
     load_config,
     parse_detector_list,
@@ -121,3 +116,17 @@ def test_bad_config_files(tmp_path):
         load_config(flat)
     with pytest.raises(SpecError, match="cannot read"):
         load_config(tmp_path / "missing.json")
+
+
+def test_levers_go_through_the_variant_entry():
+    (relative,) = resolve_detectors("relative=sla2p-variant:epsilon=0.3:perturbation=relative")
+    assert relative.estimator == "benchmarks.variants:SLA2PVariant"
+    assert relative.kwargs == {"epsilon": 0.3, "perturbation": "relative"}
+    (brier,) = resolve_detectors("brier=sla2p:score_function=brier")
+    assert brier.estimator == "pyod_sla2p:SLA2P"
+    for lever in ("perturbation", "n_steps", "score_mode", "temperature", "n_banks",
+                  "activation", "combine", "standardize"):
+        with pytest.raises(SpecError, match=f"unknown parameter '{lever}' for detector 'sla2p'"):
+            resolve_detectors(f"sla2p:{lever}=1")
+        (variant,) = resolve_detectors(f"sla2p-variant:{lever}=1")
+        assert variant.overrides == {lever: 1}

@@ -2,14 +2,10 @@
 these tests check that it measures what it says)."""
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks import perf  # noqa: E402
+from benchmarks import perf
 
 
 def test_measure_size_reports_every_figure():

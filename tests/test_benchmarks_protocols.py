@@ -1,16 +1,14 @@
 """Benchmark protocols: identical, deterministic splits for every detector."""
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.model_selection import train_test_split
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.cell import CellError, CellSpec, execute_cell, score_metrics  # noqa: E402
-from benchmarks.protocols import TEST_SIZE, make_split  # noqa: E402
+from benchmarks.cell import CellSpec, run_cell_in_process
+from benchmarks.metrics import CellError, score_metrics
+from benchmarks.protocols import TEST_SIZE, make_split
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +73,7 @@ def _spec(detector, estimator, tmp_path, xy, **kw):
     X, y = xy
     path = tmp_path / "toy.npz"
     np.savez(path, X=X, y=y)
-    return CellSpec(dataset="toy", member=str(path), data_dir=None, detector=detector,
+    return CellSpec(dataset="toy", source=str(path), data_dir=None, detector=detector,
                     estimator=estimator, kwargs=kw, params_json="{}",
                     seed_param="random_state", n_features_param=None, protocol="inductive",
                     seed=5, timeout=60)
@@ -84,8 +82,8 @@ def _spec(detector, estimator, tmp_path, xy, **kw):
 def test_every_detector_sees_the_same_rows(tmp_path, xy):
     """Two detectors in two cells get the split that make_split gives for the seed."""
     split = make_split(*xy, "inductive", 5)
-    a = execute_cell(_spec("mean", "benchmarks.testing:MeanDistance", tmp_path, xy))
-    b = execute_cell(_spec("iforest", "pyod.models.iforest:IForest", tmp_path, xy))
+    a = run_cell_in_process(_spec("mean", "benchmarks.testing:MeanDistance", tmp_path, xy))
+    b = run_cell_in_process(_spec("iforest", "pyod.models.iforest:IForest", tmp_path, xy))
     for out in (a, b):
         assert out["status"] == "ok", out["error"]
         assert (out["n_train"], out["n_test"]) == (90, 60)

@@ -1,17 +1,14 @@
 """Benchmark report: mean ± std, ranks, wins, Friedman/Nemenyi, files."""
 
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.report import (  # noqa: E402
+from benchmarks.report import (
     aggregate,
     average_ranks,
     bottom_block,
@@ -21,7 +18,7 @@ from benchmarks.report import (  # noqa: E402
     win_counts,
     write_report,
 )
-from benchmarks.resultsfile import COLUMNS, write_rows, read_frame  # noqa: E402
+from benchmarks.resultsfile import COLUMNS, write_rows, read_frame
 
 # dataset -> detector -> per-seed ROC-AUC (None = failed cell)
 HAND = {
@@ -45,7 +42,7 @@ def hand_results():
                     "peak_memory_mb": 100.0, "error": "" if ok else "fit failed: boom",
                     "status": "ok" if ok else "error", "n_train": 60, "n_test": 40,
                     "n_features": 3, "n_outliers_test": 4, "params": "{}", "wall_seconds": 2.0,
-                    "host": "h", "finished_at": "t",
+                    "host": "h", "finished_at": "2026-01-01T00:00:00.000000+00:00",
                 })
     return rows
 
@@ -92,17 +89,25 @@ def test_failures_rank_last_even_when_tied():
     assert average_ranks(empty).isna().all()  # a dataset nobody solved carries no rank
 
 
+def _cells(markdown):
+    """The cells of a Markdown pipe table, row by row, without the alignment row."""
+    lines = [line for line in markdown.splitlines() if line.startswith("|")]
+    return [[c.strip() for c in line.strip("|").split("|")] for line in lines[:1] + lines[2:]]
+
+
 def test_markdown_marks_best_failures_and_partial(df):
     mean, std, n_ok, n_run = aggregate(df, "roc_auc")
     md = markdown_table(mean, std, n_ok, n_run, True, 3)
-    lines = md.splitlines()
-    assert lines[0] == "| dataset | A | B | C |"
-    assert lines[2] == "| d1 | **0.850 ± 0.071** | 0.700 ± 0.000 | err |"
-    assert lines[3] == "| d2 | 0.600 ± 0.000 | **0.800 ± 0.141** | 0.500 † |"
-    assert lines[4] == "| d3 | **0.900 ± 0.000** | **0.900 ± 0.000** | 0.800 ± 0.000 |"
-    assert lines[5] == "| **mean** | 0.783 | 0.800 | 0.650 (2/3) |"
-    assert lines[6] == "| **avg rank** | 1.50 | 1.50 | 3.00 |"
-    assert lines[7] == "| **wins** | 2 | 2 | 0 |"
+    assert md.splitlines()[1].replace("-", "").replace(" ", "") == "|:|:|:|:|"
+    assert _cells(md) == [
+        ["dataset", "A", "B", "C"],
+        ["d1", "**0.850 ± 0.071**", "0.700 ± 0.000", "err"],
+        ["d2", "0.600 ± 0.000", "**0.800 ± 0.141**", "0.500 †"],
+        ["d3", "**0.900 ± 0.000**", "**0.900 ± 0.000**", "0.800 ± 0.000"],
+        ["**mean**", "0.783", "0.800", "0.650 (2/3)"],
+        ["**avg rank**", "1.50", "1.50", "3.00"],
+        ["**wins**", "2", "2", "0"],
+    ]
 
 
 def test_friedman_and_critical_difference(df):
@@ -131,7 +136,8 @@ def test_write_report_files(tmp_path):
     assert list(table.columns) == ["A", "A_std", "B", "B_std", "C", "C_std"]
     assert table.at["avg rank", "C"] == 3.0 and table.at["wins", "A"] == 2
     summary = (tmp_path / "summary.md").read_text()
-    assert "| d1 | C | 0 | error | fit failed: boom |" in summary
+    assert ["d1", "C", "0", "error", "fit failed: boom"] in _cells(summary.split("## Failed")[1])
+    assert "- `C`: it failed on d1, d2 (3 cells)." in summary
     assert "Friedman test" in summary
 
 

@@ -9,18 +9,17 @@ import json
 import shutil
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.__main__ import main
+from benchmarks.registry import REGISTRY, register_detector
+from benchmarks.resultsfile import COLUMNS, read_rows
 
-from benchmarks.__main__ import main  # noqa: E402
-from benchmarks.detectors import REGISTRY, register_detector  # noqa: E402
-from benchmarks.resultsfile import COLUMNS  # noqa: E402
-
-SMALL_SLA2P = "sla2p:n_projections=4:projection_dim=4"
+# Small enough to be quick, large enough to find the shifted outliers (with 4
+# projections of width 4 the pretext task is too easy and the scores are noise).
+SMALL_SLA2P = "sla2p:n_projections=8:projection_dim=8"
 DETECTORS = f"iforest,ecod,{SMALL_SLA2P},lof:n_neighbors=-3"
 METRICS = ("roc_auc", "average_precision", "precision_at_n")
 
@@ -82,7 +81,7 @@ def test_cli_writes_results_tables_plots_and_config(base_run):
     assert {r["detector"] for r in ok} == {"iforest", "ecod", "sla2p"} and len(ok) == 12
     for r in ok:
         assert r["error"] == ""
-        assert 0.5 < float(r["roc_auc"]) <= 1.0 or r["detector"] == "sla2p"
+        assert 0.75 < float(r["roc_auc"]) <= 1.0, (r["detector"], r["roc_auc"])
         assert float(r["fit_seconds"]) > 0 and float(r["score_seconds"]) > 0
         assert float(r["peak_memory_mb"]) > 10
         assert (int(r["n_train"]), int(r["n_test"]), int(r["n_features"])) == (120, 80, 5)
@@ -104,12 +103,12 @@ def test_cli_writes_results_tables_plots_and_config(base_run):
     for png in ("boxplot_roc_auc.png", "cd_diagram.png"):
         assert (base_run / png).read_bytes()[:4] == b"\x89PNG"
     table = (base_run / "table_roc_auc.md").read_text()
-    assert "| alpha |" in table and "err" in table
+    assert "| alpha " in table and "err" in table
     config = json.loads((base_run / "run_config.json").read_text())
     assert config["command"].startswith("python -m benchmarks --suite")
     assert config["seeds"] == [0, 1] and config["protocol"] == "inductive"
     assert [d["label"] for d in config["detectors"]] == ["iforest", "ecod", "sla2p", "lof"]
-    assert config["detectors"][2]["kwargs"] == {"n_projections": 4, "projection_dim": 4}
+    assert config["detectors"][2]["kwargs"] == {"n_projections": 8, "projection_dim": 8}
     assert {"python", "torch", "pyod", "sklearn", "numpy"} <= set(
         config["invocations"][0]["versions"])
     assert "lof" in (base_run / "summary.md").read_text()
@@ -139,8 +138,12 @@ def test_resume_reruns_only_missing_and_failed_cells(base_run, suite, tmp_path):
                str(out), "--resume", "--n-jobs", "2", "--threads-per-cell", "1",
                "--no-progress", "--no-report"])
     assert rc == 0
-    after = {key(r): r for r in read(out / "results.csv")}
-    assert len(after) == 16 == len(read(out / "results.csv"))
+    with pytest.warns(UserWarning, match="skipped 1 incomplete"):
+        latest = read_rows(out / "results.csv")
+    after = {key(r): r for r in latest}  # the latest row of a cell wins
+    assert len(after) == 16
+    # Nothing was rewritten: the old rows are still there, the new ones appended.
+    assert latest[:len(kept)] == kept
     before = {key(r): r for r in rows}
     for k, row in before.items():
         if row in dropped or row["status"] != "ok":
@@ -182,7 +185,7 @@ def test_non_finite_scores_and_crashes_are_error_rows(suite, tmp_path, registere
     assert rc == 0
     rows = {r["detector"]: r for r in read(tmp_path / "results.csv")}
     assert rows["test-nan"]["status"] == "error"
-    assert rows["test-nan"]["error"] == "non-finite scores: 41 of 80"  # 40 NaN + 1 inf
+    assert rows["test-nan"]["error"] == "NaNDetector gave non-finite scores: 41 of 80"  # 40 NaN + 1 inf
     assert rows["test-crash"]["status"] == "error"
     assert "died with exit code -9" in rows["test-crash"]["error"]
     assert rows["test-mean"]["status"] == "ok" and float(rows["test-mean"]["roc_auc"]) > 0.9

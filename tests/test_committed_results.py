@@ -8,16 +8,14 @@ The README's headline numbers are checked against the regenerated tables.
 
 import re
 import shutil
-import sys
 
 import pytest
-
 from conftest import REPO_ROOT
 
-sys.path.insert(0, str(REPO_ROOT))
-
-from benchmarks.ablation import main as ablation_main  # noqa: E402
-from benchmarks.report import write_report  # noqa: E402
+from benchmarks.ablation import main as ablation_main
+from benchmarks.report import write_report
+from benchmarks.runconfig import read_run_config
+from benchmarks.specs import parse_detector_list, resolve_detectors
 
 RESULTS = REPO_ROOT / "benchmarks" / "results"
 RUNS = sorted(p.parent.name for p in RESULTS.glob("*/results.csv"))
@@ -45,6 +43,22 @@ def test_tables_regenerate_identically(name, tmp_path):
     for table in TABLES:
         assert (run / table).read_text() == (RESULTS / name / table).read_text(), \
             f"{name}/{table} differs from what its results.csv gives"
+
+
+@pytest.mark.parametrize("name", RUNS)
+def test_recorded_detectors_run_with_this_api(name):
+    """Each run's recorded command, and each detector it records, resolves today."""
+    config = read_run_config(RESULTS / name)
+    words = config["command"].split()
+    if "--detectors" in words:
+        specs = words[words.index("--detectors") + 1]
+        assert [label for label, _, _ in parse_detector_list(specs)] == [
+            d["label"] for d in config["detectors"]]
+        resolved = resolve_detectors(specs)
+    else:
+        resolved = resolve_detectors()
+    assert [(d.label, d.estimator, d.kwargs) for d in resolved] == [
+        (d["label"], d["estimator"], d["kwargs"]) for d in config["detectors"]]
 
 
 @pytest.mark.parametrize("name", [r for r in RUNS if (RESULTS / r / "ablation.md").is_file()])
