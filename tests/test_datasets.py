@@ -32,7 +32,7 @@ from pyod_sla2p.datasets import (
 )
 from pyod_sla2p.datasets.__main__ import main as cli_main
 
-# The table of /work/shared/datasets/README.md: file -> (rows, features, outliers).
+# The table of ../shared/datasets/README.md (from the repository root): file -> (rows, features, outliers).
 ODDS_TABLE = {
     "arrhythmia": (452, 274, 66),
     "cardio": (1831, 21, 176),
