@@ -239,8 +239,12 @@ class SLA2P(BaseDetector):
                                     verbose=bool(self.verbose))
             views.append(view)
             raw.append(scores)
-        decision_scores = combine(views, raw, params["combine"])
-        _check_scores(decision_scores, "training rows", require_spread=True)
+        decision_scores = _combine_checked(views, raw, params["combine"], "training rows")
+        if np.ptp(decision_scores) == 0:
+            raise ValueError(
+                f"SLA2P gave every one of the {n_samples} training rows the same "
+                "score, so it cannot rank them: the classifier learned nothing that "
+                "tells the rows apart. Check for identical or nearly identical rows.")
         threshold, labels = self._threshold(decision_scores)
 
         self.n_features_in_ = n_features
@@ -294,9 +298,7 @@ class SLA2P(BaseDetector):
         batch_rows = self._score_batch_rows(self.params_["n_projections"])
         raw = [view.score(X, scoring, batch_rows, device, bool(self.verbose))
                for view in self.views_]
-        scores = combine(self.views_, raw, self.params_["combine"])
-        _check_scores(scores, "rows of X", require_spread=False)
-        return scores
+        return _combine_checked(self.views_, raw, self.params_["combine"], "rows of X")
 
     def _score_batch_rows(self, n_projections):
         """Rows per scoring chunk, read live from ``score_batch_size``.
@@ -438,20 +440,15 @@ def _as_rate(contamination):
     return None
 
 
-def _check_scores(scores, what, require_spread):
-    """Raise a ValueError when scores are not finite (or, in fit, all equal)."""
-    bad = ~np.isfinite(scores)
-    if bad.any():
+def _combine_checked(views, raw, how, what):
+    """Combine the views' raw scores, after checking that they are finite."""
+    n_bad = sum(int((~np.isfinite(scores)).sum()) for scores in raw)
+    if n_bad:
         raise ValueError(
-            f"SLA2P produced {int(bad.sum())} non-finite score(s) for the {what}. "
-            "This happens when the perturbation step (epsilon) is too large for "
-            "the data or the training diverged; lower epsilon or "
-            "optimizer_params['lr'].")
-    if require_spread and len(scores) > 1 and np.ptp(scores) == 0:
-        raise ValueError(
-            f"SLA2P gave every one of the {len(scores)} {what} the same score, so "
-            "it cannot rank them. The classifier learned nothing that tells the "
-            "rows apart: check for identical or nearly identical rows.")
+            f"SLA2P produced {n_bad} non-finite score(s) for the {what}. This "
+            "happens when the perturbation step (epsilon) is too large for the "
+            "data or the training diverged; lower epsilon or optimizer_params['lr'].")
+    return combine(views, raw, how)
 
 
 def _draw_seeds(random_state, count):

@@ -66,8 +66,8 @@ def check_input(X, n_features=None, feature_names=None, estimator_name="SLA2P"):
     _check_feature_names(X, n_features, feature_names, estimator_name)
     X = _to_numeric_array(X, estimator_name)
     if X.ndim != 2:
-        hint = (" Reshape it with X.reshape(-1, 1) if it holds one feature, "
-                "or X.reshape(1, -1) if it holds one sample.") if X.ndim == 1 else ""
+        hint = (" Reshape your data with X.reshape(-1, 1) if it holds one "
+                "feature, or X.reshape(1, -1) if it holds one sample.") if X.ndim == 1 else ""
         raise ValueError(
             f"{estimator_name} expects a 2-D array (n_samples, n_features), "
             f"got an array with {X.ndim} dimension(s) of shape {X.shape}.{hint}")
@@ -88,8 +88,9 @@ def check_input(X, n_features=None, feature_names=None, estimator_name="SLA2P"):
             "(for example with sklearn.impute.SimpleImputer).")
     if n_features is not None and X.shape[1] != n_features:
         raise ValueError(
-            f"X has {X.shape[1]} features, but {estimator_name} was fitted "
-            f"with {n_features} features; pass data with the same columns as in fit.")
+            f"X has {X.shape[1]} features, but {estimator_name} is expecting "
+            f"{n_features} features as input (the number seen in fit); pass data "
+            "with the same columns as in fit.")
     return np.ascontiguousarray(X, dtype=np.float64)
 
 
@@ -169,15 +170,17 @@ def _to_numeric_array(X, estimator_name):
     if arr.dtype.kind == "c" or (arr.dtype.kind == "O" and any(
             isinstance(v, complex) for v in arr.ravel()[:1000])):
         raise ValueError("Complex data not supported; pass real numbers.")
+    advice = (f"Non-numeric data (dtype {arr.dtype}); {estimator_name} needs numbers. "
+              "Encode categorical or text values as numbers first")
+    if arr.dtype.kind in "US":
+        raise ValueError(advice + ".")
+    # Object arrays of numbers are fine; strings and other objects are not.
     try:
-        # Object arrays of numbers are fine; strings and mixed objects are not.
-        if arr.dtype.kind in "US":
-            raise TypeError
         return arr.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"Non-numeric data (dtype {arr.dtype}); {estimator_name} needs numbers. "
-            "Encode categorical or text values as numbers first.") from exc
+    except ValueError as exc:  # a string that is not a number
+        raise ValueError(f"{advice} ({exc}).") from exc
+    except TypeError as exc:  # an object that is not a string or a number
+        raise TypeError(f"{advice} ({exc}).") from exc
 
 
 # ------------------------------------------------------------ parameters
@@ -334,9 +337,17 @@ def check_parameters(params, estimator_name="SLA2P"):
         if allowed is not None and not any(c.accepts(value) for c in allowed):
             raise InvalidParameterError(
                 f"The {name!r} parameter of {estimator_name} must be "
-                f"{' or '.join(map(str, allowed))}; got {value!r}.")
+                f"{' or '.join(map(str, allowed))}; got {_safe_repr(value)}.")
     if params.get("optimizer_params") is not None:
         _check_optimizer_params(params["optimizer_params"], estimator_name)
+
+
+def _safe_repr(value):
+    # A broken object (a thresholder whose repr fails) must not hide the error.
+    try:
+        return repr(value)
+    except Exception:  # noqa: BLE001 - any failure of a user's __repr__
+        return f"a {type(value).__name__} object"
 
 
 def _check_optimizer_params(given, estimator_name):
@@ -349,7 +360,7 @@ def _check_optimizer_params(given, estimator_name):
         if not constraint.accepts(value):
             raise InvalidParameterError(
                 f"optimizer_params[{key!r}] of {estimator_name} must be "
-                f"{constraint}; got {value!r}.")
+                f"{constraint}; got {_safe_repr(value)}.")
 
 
 def check_resolved(params, estimator_name="SLA2P"):

@@ -216,7 +216,7 @@ def test_bad_input_in_decision_function(fitted, case):
 
 
 def test_feature_count_mismatch(fitted):
-    with pytest.raises(ValueError, match="3 features, but SLA2P was fitted with 5"):
+    with pytest.raises(ValueError, match="3 features, but SLA2P is expecting 5 features"):
         fitted.decision_function(np.ones((4, 3)))
 
 

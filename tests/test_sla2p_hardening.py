@@ -1,0 +1,231 @@
+"""What a hostile user tried (issue 12, detector items 1-7): each case ends
+in finite, meaningful scores or in an error that says what was wrong."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from pyod.utils.data import generate_data
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from pyod_sla2p import SLA2P
+
+SMALL = dict(n_projections=8, projection_dim=8, acc_threshold=0.5)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X_train, X_test, y_train, y_test = generate_data(
+        n_train=200, n_test=100, n_features=5, contamination=0.1, random_state=42)
+    return X_train, X_test, y_train, y_test
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    return SLA2P(random_state=0, **SMALL).fit(data[0])
+
+
+# ------------------------------------------------ 1. extreme magnitudes
+@pytest.mark.parametrize("factor", [1e300, 1e-300, 1e160])
+def test_extreme_magnitudes_keep_the_ranking(data, factor):
+    X, y = data[0], data[2]
+    reference = SLA2P(random_state=0, **SMALL).fit(X).decision_scores_
+    scaled = SLA2P(random_state=0, **SMALL).fit(X * factor)
+    scores = scaled.decision_scores_
+    assert np.isfinite(scores).all() and np.ptp(scores) > 0
+    assert 0 < scaled.labels_.sum() < len(X)
+    # Standardisation makes the scale irrelevant: the same ranking quality.
+    assert roc_auc_score(y, scores) == pytest.approx(roc_auc_score(y, reference), abs=0.02)
+
+
+def test_a_few_huge_rows_are_the_outliers(data):
+    X = data[0].copy()
+    X[:3] *= 1e160                      # a column's variance would overflow
+    clf = SLA2P(random_state=0, **SMALL).fit(X)
+    assert np.isfinite(clf.decision_scores_).all()
+    assert set(np.argsort(clf.decision_scores_)[-3:]) == {0, 1, 2}
+
+
+def test_values_near_the_float_limit(data):
+    X = data[0].copy()
+    X[0, 0], X[1, 1] = 1.7e308, -1.7e308
+    clf = SLA2P(random_state=0, **SMALL).fit(X)
+    assert np.isfinite(clf.decision_scores_).all()
+    assert clf.labels_[0] == clf.labels_[1] == 1
+    # Scoring rows far outside the training range stays finite, too.
+    assert np.isfinite(clf.decision_function(data[1] * 1e300)).all()
+
+
+def test_scores_are_checked_after_fit_and_scoring(data, monkeypatch):
+    import pyod_sla2p.views as views_module
+
+    clf = SLA2P(random_state=0, **SMALL).fit(data[0])
+    monkeypatch.setattr(views_module, "score_rows",
+                        lambda *a, **k: np.full(a[1].shape[0], np.nan))
+    with pytest.raises(ValueError, match="non-finite score"):
+        clf.decision_function(data[1])
+    monkeypatch.setattr(views_module, "score_rows", lambda *a, **k: np.ones(a[1].shape[0]))
+    with pytest.raises(ValueError, match="same score"):
+        SLA2P(random_state=0, **SMALL).fit(data[0])
+
+
+# ---------------------------------------- 2. non-finite hyperparameters
+@pytest.mark.parametrize("params", [
+    {"optimizer_params": {"lr": float("inf")}},
+    {"optimizer_params": {"weight_decay": float("nan")}},
+    {"optimizer_params": {"eps": float("inf")}},
+    {"epsilon": 1e308},
+])
+def test_non_finite_or_absurd_floats_are_rejected_before_training(data, params):
+    with pytest.raises(ValueError, match="must be .*finite number"):
+        SLA2P(**SMALL, **params).fit(data[0])
+
+
+# --------------------------------------------------- 3. atomic refit
+def test_numpy_float_contamination(data):
+    as_float = SLA2P(contamination=0.1, random_state=0, **SMALL).fit(data[0])
+    as_f32 = SLA2P(contamination=np.float32(0.1), random_state=0, **SMALL).fit(data[0])
+    assert as_f32.threshold_ == pytest.approx(as_float.threshold_)
+    assert_array_equal(as_f32.labels_, as_float.labels_)
+    assert_array_equal(as_f32.predict(data[1]), as_float.predict(data[1]))
+    assert_allclose(as_f32.predict_confidence(data[1]), as_float.predict_confidence(data[1]))
+
+
+def test_failing_thresholder_leaves_the_previous_model(data):
+    class Flaky:
+        """Fits once, then fails (a PyThresh-style thresholder)."""
+
+        calls = 0
+
+        def fit(self, scores):
+            Flaky.calls += 1
+            if Flaky.calls > 1:
+                raise RuntimeError("thresholder failed")
+            self.thresh_ = float(np.median(scores))
+            self.labels_ = (scores > self.thresh_).astype(int)
+            return self
+
+        def predict(self, scores):
+            return (scores > self.thresh_).astype(int)
+
+    clf = SLA2P(contamination=Flaky(), random_state=0, **SMALL).fit(data[0])
+    state = (clf.decision_scores_.copy(), clf.threshold_, clf.labels_.copy(), clf.params_)
+    with pytest.raises(RuntimeError, match="thresholder failed"):
+        clf.set_params(n_projections=4).fit(data[0][:50])
+    assert_array_equal(clf.decision_scores_, state[0])
+    assert clf.threshold_ == state[1] and clf.params_ is state[3]
+    assert_array_equal(clf.labels_, state[2])
+    assert clf.views_[0].projections.n_projections == 8
+
+
+# ---------------------------------------------------- 4. degenerate data
+def test_identical_rows_are_a_clear_error_not_an_endless_fit():
+    X = np.tile([1.0, 2, 3, 4, 5], (60, 1))
+    with pytest.raises(ValueError, match="identical"):
+        SLA2P(random_state=0, **SMALL).fit(X)
+
+
+def test_one_sample_is_a_clear_error():
+    with pytest.raises(ValueError, match="at least 2 samples.*1 sample"):
+        SLA2P(**SMALL).fit(np.ones((1, 3)))
+
+
+def test_training_log_records_why_it_stopped(fitted):
+    assert all(v.training_log.stop_reason == "threshold" for v in fitted.views_)
+
+
+# ------------------------------------------------- 5. PyThresh objects
+def test_a_pythresh_thresholder_is_not_asked_for_its_parameters(data):
+    from pythresh.thresholds.ocsvm import OCSVM
+
+    clf = SLA2P(contamination=OCSVM(), random_state=0, **SMALL).fit(data[0])
+    assert not [k for k in clf.params_ if "__" in k]
+    assert set(np.unique(clf.predict(data[1]))) <= {0, 1}
+    assert clf.predict_proba(data[1]).shape == (len(data[1]), 2)
+
+
+# --------------------------------------------- 6. no shadowed score()
+def test_sklearn_tools_see_no_score_method(data):
+    X = data[0]
+    assert not hasattr(SLA2P(), "score")
+    with pytest.raises(AttributeError, match="score"):
+        make_pipeline(StandardScaler(), SLA2P(random_state=0, **SMALL)).fit(X).score(X)
+    with pytest.raises(TypeError, match="score"):
+        cross_validate(SLA2P(random_state=0, **SMALL), X, data[2], cv=2)
+
+
+# ------------------------------------------------------ 7. input checks
+def test_sparse_input_says_it_is_sparse(fitted, data):
+    with pytest.raises(TypeError, match="Sparse data.*dense"):
+        SLA2P(**SMALL).fit(sp.csr_matrix(data[0]))
+    with pytest.raises(TypeError, match="Sparse data"):
+        fitted.decision_function(sp.csr_matrix(data[1]))
+
+
+def test_dataframe_column_names_are_kept_and_checked(data):
+    columns = list("abcde")
+    frame = pd.DataFrame(data[0], columns=columns)
+    clf = SLA2P(random_state=0, **SMALL).fit(frame)
+    assert list(clf.feature_names_in_) == columns
+    test = pd.DataFrame(data[1], columns=columns)
+    assert_array_equal(clf.decision_function(test),
+                       clf.decision_function(data[1]))
+    with pytest.raises(ValueError, match="feature names should match.*order"):
+        clf.decision_function(test[list("edcba")])
+    with pytest.raises(ValueError, match="unseen at fit time: \\['z'\\]"):
+        clf.decision_function(test.rename(columns={"a": "z"}))
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        clf.decision_function(data[1])
+    # Refitting on an array forgets the names.
+    assert not hasattr(clf.fit(data[0]), "feature_names_in_")
+
+
+def test_every_public_method_takes_array_likes(fitted, data):
+    rows = data[1][:5].tolist()
+    expected = fitted.decision_function(data[1][:5])
+    assert_allclose(fitted.decision_function(rows), expected)
+    assert_array_equal(fitted.predict(rows), fitted.predict(data[1][:5]))
+    assert fitted.predict_proba(rows).shape == (5, 2)
+    assert fitted.predict_proba(rows, method="unify").shape == (5, 2)
+    assert fitted.predict_confidence(rows).shape == (5,)
+
+
+def test_confidence_and_probabilities_match_pyod(fitted, data):
+    from pyod.models.base import BaseDetector
+
+    X = data[1]
+    assert_allclose(fitted.predict_confidence(X), BaseDetector.predict_confidence(fitted, X))
+    for method in ("linear", "unify"):
+        assert_allclose(fitted.predict_proba(X, method=method),
+                        BaseDetector.predict_proba(fitted, X, method=method))
+
+
+@pytest.mark.parametrize("y", ["continuous", "three_classes"])
+def test_y_is_ignored(data, y):
+    X = data[0]
+    target = (np.linspace(0, 1, len(X)) if y == "continuous"
+              else np.arange(len(X)) % 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not even a warning: y is documented as ignored
+        clf = SLA2P(random_state=0, **SMALL).fit(X, target)
+    plain = SLA2P(random_state=0, **SMALL).fit(X)
+    assert_array_equal(clf.decision_scores_, plain.decision_scores_)
+    assert clf.predict_proba(data[1]).shape == (len(data[1]), 2)
+
+
+@pytest.mark.parametrize("X, error, message", [
+    (np.empty((0, 3)), ValueError, "0 sample"),
+    (np.empty((12, 0)), ValueError, "0 feature\\(s\\) \\(shape=\\(12, 0\\)\\)"),
+    (np.ones((5, 2)) + 1j, ValueError, "Complex data not supported"),
+    (np.array([[1.0, {"a": 1}], [2.0, 3.0]], dtype=object), TypeError,
+     "argument must be a string.* number"),
+])
+def test_messages_that_sklearn_checks_expect(X, error, message):
+    with pytest.raises(error, match=message):
+        SLA2P(**SMALL).fit(X)
