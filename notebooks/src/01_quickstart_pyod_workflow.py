@@ -1,5 +1,3 @@
-# Source of notebooks/01_quickstart_pyod_workflow.ipynb (build with: python notebooks/build.py).
-
 # %% [markdown]
 # # Quick start: SLA²P in a PyOD workflow
 #
@@ -18,9 +16,9 @@
 # (`python notebooks/execute.py`). Setting the environment variable
 # `SLA2P_NOTEBOOK_FAST=1` switches to a *fast* mode (smaller data, fewer
 # training epochs) that the test suite runs to check that every cell still works;
-# its numbers are not meant to be read. Run from the repository root or from
-# `notebooks/`, with the project installed (`pip install -e ".[notebooks]"`) and
-# the ODDS files in `../shared/datasets` or in the directory named by `PYOD_SLA2P_DATA`.
+# its numbers are not meant to be read. Open it from a checkout, with the project
+# installed (`pip install -e ".[notebooks]"`) and the ODDS files in `../shared/datasets`
+# or in the directory named by `PYOD_SLA2P_DATA`.
 
 # %% tags=["parameters"]
 import os
@@ -37,10 +35,8 @@ GRID_STEPS = 40 if FAST else 150           # resolution of the 2-D score maps
 print(f"mode: {'FAST (for tests; numbers not meaningful)' if FAST else 'FULL'}")
 
 # %%
-import sys
 import time
 import warnings
-from pathlib import Path
 
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets
 
@@ -59,41 +55,17 @@ from pyod.models.lof import LOF
 from pyod.utils.data import evaluate_print, generate_data
 from pyod.utils.utility import precision_n_scores, standardizer
 
+from notebook_paths import REPO_ROOT, data_dir  # notebooks/notebook_paths.py
 from pyod_sla2p import SLA2P
-from pyod_sla2p.datasets import load_dataset, resolve_data_dir
+from pyod_sla2p.datasets import load_dataset
 
 pd.set_option("display.precision", 3)
 plt.rcParams.update({"figure.dpi": 90, "axes.grid": True, "grid.alpha": 0.3})
 warnings.filterwarnings("ignore", category=FutureWarning)
 
 
-def find_repo_root():
-    """The repository root, whether the notebook runs from it or from notebooks/."""
-    cwd = Path.cwd().resolve()
-    for path in (cwd, *cwd.parents):
-        if (path / "pyod_sla2p").is_dir() and (path / "notebooks").is_dir():
-            return path
-    return cwd
-
-
-def find_data_dir():
-    """$PYOD_SLA2P_DATA, else <repo>/../shared/datasets, else the library's cache directory."""
-    candidates = []
-    if os.environ.get("PYOD_SLA2P_DATA"):
-        candidates.append(Path(os.environ["PYOD_SLA2P_DATA"]).expanduser())
-    candidates.append(REPO_ROOT.parent / "shared" / "datasets")   # = ../shared/datasets from the root
-    candidates.append(resolve_data_dir())                         # ~/.cache/pyod_sla2p
-    for path in candidates:
-        if (path / "odds").is_dir():
-            return path.resolve()
-    raise FileNotFoundError(
-        "No ODDS data found in " + ", ".join(map(str, candidates)) + ". Get it with "
-        "`python -m pyod_sla2p.datasets download` or set PYOD_SLA2P_DATA.")
-
-
-REPO_ROOT = find_repo_root()
-DATA_DIR = find_data_dir()
-print(f"repository: {REPO_ROOT}\nODDS data: {DATA_DIR}\n"
+DATA_DIR = data_dir()
+print(f"ODDS data: {os.path.relpath(DATA_DIR, REPO_ROOT)} (relative to the repository)\n"
       f"torch {torch.__version__}, {torch.get_num_threads()} CPU thread(s)")
 
 # %% [markdown]
@@ -127,6 +99,7 @@ pd.DataFrame(
       "outliers in test": int(yte.sum()), "outlier fraction (%)": 100 * yte.mean()}
      for name, (Xtr, Xte, ytr, yte) in datasets.items()]
 ).set_index("dataset")
+
 
 # %% [markdown]
 # ## 2. SLA2P next to PyOD's detectors, in one loop

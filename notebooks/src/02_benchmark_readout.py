@@ -1,5 +1,3 @@
-# Source of notebooks/02_benchmark_readout.ipynb (build with: python notebooks/build.py).
-
 # %% [markdown]
 # # The benchmark, read out
 #
@@ -48,7 +46,7 @@ else:
     FRESH_RUN_ARGS = ["--suite", "builtin", "--seeds", "0,1,2"]  # default detectors
 print(f"mode: {'FAST (for tests; numbers not meaningful)' if FAST else 'FULL'}")
 
-# %%
+# %% tags=["no-output"]
 import io
 import json
 import math
@@ -69,20 +67,13 @@ from scipy import stats
 pd.set_option("display.precision", 3)
 plt.rcParams.update({"figure.dpi": 90, "axes.grid": True, "grid.alpha": 0.3})
 
+warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets
 
-def find_repo_root():
-    """The repository root, whether the notebook runs from it or from notebooks/."""
-    cwd = Path.cwd().resolve()
-    for path in (cwd, *cwd.parents):
-        if (path / "benchmarks").is_dir() and (path / "pyod_sla2p").is_dir():
-            return path
-    raise FileNotFoundError(f"run this notebook inside the repository (cwd: {cwd})")
+from notebook_paths import REPO_ROOT  # notebooks/notebook_paths.py
 
-
-REPO_ROOT = find_repo_root()
-if str(REPO_ROOT) not in sys.path:  # `benchmarks` is a folder of the repository, not installed
-    sys.path.insert(0, str(REPO_ROOT))
-
+# Work from the repository root, as `python -m benchmarks` does: `benchmarks` is a
+# folder of the repository, not an installed package, and imports from there.
+os.chdir(REPO_ROOT)
 from benchmarks.report import (METRICS, aggregate, average_ranks, bottom_block, friedman_nemenyi,
                                plot_boxplot, plot_cd_diagram, rank_matrix, win_counts)
 from benchmarks.resultsfile import read_frame
@@ -102,7 +93,6 @@ def show_figure(fig):
 def datasets_text(n):
     return f"{n} dataset" + ("" if n == 1 else "s")
 
-print(f"repository: {REPO_ROOT}")
 
 # %% [markdown]
 # ## 1. The results and where they come from

@@ -1,5 +1,3 @@
-# Source of notebooks/03_how_sla2p_works.ipynb (build with: python notebooks/build.py).
-
 # %% [markdown]
 # # How SLA²P works
 #
@@ -55,7 +53,6 @@ print(f"mode: {'FAST (for tests; numbers not meaningful)' if FAST else 'FULL'}")
 # %%
 import time
 import warnings
-from pathlib import Path
 
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets
 
@@ -69,41 +66,17 @@ from sklearn.model_selection import train_test_split
 
 from pyod.utils.data import generate_data
 
+from notebook_paths import REPO_ROOT, data_dir  # notebooks/notebook_paths.py
 from pyod_sla2p import SLA2P
-from pyod_sla2p.datasets import load_dataset, resolve_data_dir
+from pyod_sla2p.datasets import load_dataset
 from pyod_sla2p.defaults import resolve_parameters
 
 pd.set_option("display.precision", 3)
 plt.rcParams.update({"figure.dpi": 90, "axes.grid": True, "grid.alpha": 0.3})
 
-
-def find_repo_root():
-    """The repository root, whether the notebook runs from it or from notebooks/."""
-    cwd = Path.cwd().resolve()
-    for path in (cwd, *cwd.parents):
-        if (path / "pyod_sla2p").is_dir() and (path / "notebooks").is_dir():
-            return path
-    return cwd
-
-
-def find_data_dir():
-    """$PYOD_SLA2P_DATA, else <repo>/../shared/datasets, else the library's cache directory."""
-    candidates = []
-    if os.environ.get("PYOD_SLA2P_DATA"):
-        candidates.append(Path(os.environ["PYOD_SLA2P_DATA"]).expanduser())
-    candidates.append(REPO_ROOT.parent / "shared" / "datasets")
-    candidates.append(resolve_data_dir())
-    for path in candidates:
-        if (path / "odds").is_dir():
-            return path.resolve()
-    raise FileNotFoundError(
-        "No ODDS data found in " + ", ".join(map(str, candidates)) + ". Get it with "
-        "`python -m pyod_sla2p.datasets download` or set PYOD_SLA2P_DATA.")
-
-
-REPO_ROOT = find_repo_root()
-DATA_DIR = find_data_dir()
-print(f"ODDS data: {DATA_DIR}\ntorch {torch.__version__}, {torch.get_num_threads()} CPU thread(s)")
+DATA_DIR = data_dir()
+print(f"ODDS data: {os.path.relpath(DATA_DIR, REPO_ROOT)} (relative to the repository)\n"
+      f"torch {torch.__version__}, {torch.get_num_threads()} CPU thread(s)")
 
 # %% [markdown]
 # ## The two datasets
@@ -213,6 +186,7 @@ for row, (name, clf) in enumerate(default_fits.items()):
 fig.suptitle("Pseudo-label accuracy during training, and where the accuracy-threshold stop fires")
 fig.tight_layout()
 plt.show()
+
 
 # %% [markdown]
 # ## 3. Scores of inliers and outliers, without and with the perturbation
