@@ -112,6 +112,8 @@ def _comma_list(text: str) -> List[str]:
     items = [t.strip() for t in text.split(",")]
     if not all(items):
         raise argparse.ArgumentTypeError(f"bad list {text!r}")
+    if len(set(items)) != len(items):
+        raise argparse.ArgumentTypeError(f"bad list {text!r}: a name is repeated")
     return items
 
 

@@ -137,7 +137,7 @@ def run_cell_in_process(spec: CellSpec) -> Dict[str, Any]:
     out: Dict[str, Any] = {"status": "error", "error": None}
     stage = "loading the dataset"
     try:
-        ds = load_dataset(spec.source, data_dir=spec.data_dir)
+        ds = load_dataset(spec.source, data_dir=spec.data_dir, verify=True)  # pinned sums
         out["n_features"] = ds.n_features
         stage = "splitting"
         split = make_split(ds.X, ds.y, spec.protocol, spec.seed)

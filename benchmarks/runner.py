@@ -198,6 +198,9 @@ def cells_to_run(cfg: RunConfig, cells: Sequence[CellSpec]) -> List[CellSpec]:
         The file's columns are not this runner's.
     """
     path = cfg.out / RESULTS_NAME
+    for p in (path, cfg.out / PREVIOUS_NAME):
+        if p.exists() and not p.is_file():
+            raise RunError(f"{p} is not a file; remove it or choose another --out")
     if cfg.overwrite or not path.exists():
         return list(cells)
     if not cfg.resume:
@@ -248,6 +251,19 @@ def _dask_backend(client: Any) -> Backend:
         finally:
             client.cancel(list(futures))
     return run
+
+
+def check_scheduler_address(address: str) -> None:
+    """Raise RunError unless ``address`` is a Dask address like ``tcp://host:8786``."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address, strict=True)
+        if scheme in ("tcp", "tls"):
+            parse_host_port(location)
+    except (ValueError, TypeError) as exc:
+        raise RunError(f"bad --scheduler {address!r}: {exc}; expected an address like "
+                       "tcp://host:8786") from None
 
 
 @contextlib.contextmanager
@@ -351,6 +367,8 @@ def run_benchmark(cfg: RunConfig, announce: Optional[Callable[[int, int], None]]
     start = time.monotonic()
     n_parallel, threads = _parallelism(cfg)
     cells = build_grid(cfg, threads)
+    if cfg.scheduler:
+        check_scheduler_address(cfg.scheduler)
     check_out_dir(cfg.out)
     todo = cells_to_run(cfg, cells)
     results_path = cfg.out / RESULTS_NAME

@@ -43,13 +43,17 @@ class MeanDistance(_Simple):
 
 
 class SleepDetector(_Simple):
-    """Sleeps ``seconds`` in ``fit`` (for timeout tests)."""
+    """Sleeps ``seconds`` in ``fit`` (for timeout tests); first writes its pid to ``pid_file``."""
 
-    def __init__(self, seconds=60.0, contamination=0.1, random_state=None):
+    def __init__(self, seconds=60.0, pid_file=None, contamination=0.1, random_state=None):
         super().__init__(contamination=contamination, random_state=random_state)
         self.seconds = seconds
+        self.pid_file = pid_file
 
     def fit(self, X, y=None):
+        if self.pid_file:
+            with open(self.pid_file, "w") as fh:
+                fh.write(str(os.getpid()))
         time.sleep(self.seconds)
         return super().fit(X, y)
 

@@ -278,3 +278,154 @@ def test_transductive_fits_and_scores_all_rows(suite, tmp_path):
         assert (r["n_train"], r["n_test"], r["n_outliers_test"]) == ("200", "200", "20")
         assert r["score_seconds"] == ""  # scores are decision_scores_, computed in fit
         assert float(r["roc_auc"]) > 0.9
+
+
+# ------------------------------------------------------------------ issue 12, items 9-12
+
+def test_resume_keeps_every_old_row(base_run, suite, tmp_path):
+    """--resume appends: the error rows it reruns stay in the file, superseded."""
+    out = tmp_path / "resumed"
+    shutil.copytree(base_run, out)
+    before = (out / "results.csv").read_bytes()
+    rc = main(["--suite", str(suite), "--detectors", DETECTORS, "--seeds", "0,1", "--out",
+               str(out), "--resume", "--n-jobs", "2", "--no-progress", "--no-report"])
+    assert rc == 0
+    after = (out / "results.csv").read_bytes()
+    assert after.startswith(before)  # nothing rewritten, 4 lof error rows appended
+    assert len(after.splitlines()) == len(before.splitlines()) + 4
+
+
+@pytest.mark.parametrize("mode", ["--resume", "--overwrite"])
+def test_unreachable_scheduler_changes_nothing(base_run, suite, tmp_path, monkeypatch, capsys,
+                                               mode):
+    import socket
+    import benchmarks.runner as runner
+    monkeypatch.setattr(runner, "SCHEDULER_TIMEOUT", 2, raising=False)
+    with socket.socket() as s:  # a free port, with nothing listening once closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "run"
+    shutil.copytree(base_run, out)
+    before = {f.name: f.read_bytes() for f in out.iterdir()}
+    rc = main(["--suite", str(suite), "--detectors", DETECTORS, "--seeds", "0,1", "--out",
+               str(out), mode, "--scheduler", f"tcp://127.0.0.1:{port}", "--no-progress"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1
+    assert "cannot reach the Dask scheduler" in err
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == before
+
+
+def test_overwrite_keeps_the_old_results_until_the_new_run_has_finished(
+        base_run, suite, tmp_path, monkeypatch):
+    import benchmarks.runner as runner
+    out = tmp_path / "run"
+    shutil.copytree(base_run, out)
+    old = (out / "results.csv").read_bytes()
+
+    def interrupted(spec):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(runner, "run_cell_isolated", interrupted)
+    args = ["--suite", str(suite), "--datasets", "alpha", "--detectors", "iforest", "--seeds",
+            "0", "--out", str(out), "--overwrite", "--n-jobs", "1", "--no-progress",
+            "--no-report"]
+    assert main(args) == 130
+    assert (out / "results.previous.csv").read_bytes() == old
+    monkeypatch.undo()
+    assert main(args) == 0
+    assert not (out / "results.previous.csv").exists()
+    assert [key(r) for r in read(out / "results.csv")] == [("alpha", "iforest", "inductive", 0)]
+
+
+@pytest.mark.parametrize("out, message", [
+    ("{file}", "cannot write results to --out {file}: it is a file"),
+    ("{file}/sub", "cannot write results to --out {file}/sub: Not a directory"),
+    ("/proc/x", "cannot write results to --out /proc/x"),
+    ("{dir}", "results.csv is not a file"),
+])
+def test_unwritable_out_is_one_line_exit_2(out, message, tmp_path, capsys):
+    file = tmp_path / "a-file"
+    file.write_text("x")
+    (tmp_path / "d" / "results.csv").mkdir(parents=True)
+    out = out.format(file=file, dir=tmp_path / "d")
+    rc = main(["--detectors", "iforest", "--datasets", "wine", "--seeds", "0", "--out", out,
+               "--resume", "--no-progress"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1, err
+    assert message.format(file=file) in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--scheduler", "nonsense"], "bad --scheduler 'nonsense'"),
+    (["--scheduler", "tcp://host"], "missing port number"),
+    (["--datasets", "wine,wine"], "a name is repeated"),
+    (["--data-dir", "/nonexistent/data"], "--data-dir /nonexistent/data is not a directory"),
+])
+def test_other_bad_arguments_are_one_line_exit_2(argv, message, tmp_path, capsys):
+    start = time.monotonic()
+    rc = main(["--detectors", "iforest", "--datasets", "wine", "--seeds", "0", "--out",
+               str(tmp_path / "out"), "--no-progress", *argv])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1, err
+    assert message in err
+    assert time.monotonic() - start < 10
+    assert not (tmp_path / "out" / "results.csv").exists()
+
+
+def test_cells_die_with_the_runner_even_before_it_is_reaped(suite, tmp_path):
+    psutil = pytest.importorskip("psutil")
+    import os
+    import signal
+    import subprocess
+    from conftest import REPO_ROOT
+
+    pid_file = tmp_path / "cell.pid"
+    code = ("import sys; from benchmarks.registry import register_detector; "
+            "register_detector('test-sleep', 'benchmarks.testing:SleepDetector'); "
+            "from benchmarks.__main__ import main; sys.exit(main(sys.argv[1:]))")
+    runner = subprocess.Popen(
+        [sys.executable, "-c", code, "--suite", str(suite), "--datasets", "alpha",
+         "--detectors", f"test-sleep:seconds=120:pid_file='{pid_file}'", "--seeds", "0",
+         "--out", str(tmp_path / "out"), "--no-progress", "--n-jobs", "1"],
+        cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline and runner.poll() is None
+            time.sleep(0.2)
+        cell = psutil.Process(int(pid_file.read_text()))
+        helpers = psutil.Process(runner.pid).children(recursive=True)  # server, tracker
+        os.kill(runner.pid, signal.SIGKILL)  # not waited for: the runner stays a zombie
+        alive = [cell, *helpers]
+        deadline = time.monotonic() + 20
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.2)
+            alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        assert psutil.Process(runner.pid).status() == psutil.STATUS_ZOMBIE
+        assert not alive, [p.cmdline() for p in alive]
+    finally:
+        for p in psutil.Process(runner.pid).children(recursive=True):
+            p.kill()
+        runner.wait()
+
+
+def test_a_row_cut_inside_finished_at_is_not_kept(base_run, suite, tmp_path):
+    out = tmp_path / "cut"
+    shutil.copytree(base_run, out)
+    rows = read(out / "results.csv")
+    last = next(r for r in rows if r["status"] == "ok")
+    rows.remove(last)
+    with open(out / "results.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        line = ",".join(last[c] for c in COLUMNS)  # no field needs quoting here
+        fh.write(line[:-12])  # 20 fields, the timestamp cut short
+    with pytest.warns(UserWarning, match="finished_at"):
+        assert key(last) not in {key(r) for r in read_rows(out / "results.csv")}
+    rc = main(["--suite", str(suite), "--detectors", DETECTORS, "--seeds", "0,1", "--out",
+               str(out), "--resume", "--n-jobs", "2", "--no-progress", "--no-report"])
+    assert rc == 0
+    with pytest.warns(UserWarning):
+        latest = {key(r): r for r in read_rows(out / "results.csv")}
+    assert latest[key(last)]["status"] == "ok"  # rerun, on a line of its own
+    assert latest[key(last)]["finished_at"] != last["finished_at"]
