@@ -145,3 +145,38 @@ def test_columns_are_the_issues():
     assert COLUMNS[:11] == ["dataset", "detector", "protocol", "seed", "roc_auc",
                             "average_precision", "precision_at_n", "fit_seconds",
                             "score_seconds", "peak_memory_mb", "error"]
+
+
+def test_summary_explains_failures_and_shows_a_clean_command(tmp_path):
+    import json
+
+    from benchmarks.runconfig import command_line
+
+    rows = hand_results()
+    for r in rows:
+        if r["status"] == "error":
+            r["error"] = "non-finite scores: 40 of 40"
+    write_rows(tmp_path / "results.csv", rows)
+    (tmp_path / "run_config.json").write_text(json.dumps({
+        "command": command_line([]),  # a run with no arguments
+        "detectors": [{"label": "C", "estimator": "pyod.models.pca:PCA"}]}))
+    write_report(tmp_path)
+    summary = (tmp_path / "summary.md").read_text()
+    command = next(line for line in summary.splitlines() if line.startswith("Command:"))
+    assert command.startswith("Command: `python -m benchmarks --out ")
+    assert command.endswith("`") and not command.endswith(" `")
+    assert ("- `C` (PyOD's `PCA`, `pyod.models.pca:PCA`): its scores were not finite "
+            "(NaN or inf) on d1, d2 (3 cells).") in summary
+
+
+def test_perf_markdown_names_the_machine_in_words(tmp_path):
+    from benchmarks.perf import write_markdown
+
+    report = {"command": "python -m benchmarks.perf", "machine": {
+        "python": "3.11.7", "cpu": "", "cores": 2},
+        "scaling": [{"rows": 10, "features": 2, "device": "cpu", "fit_seconds": 1.0,
+                     "score_seconds": 1.0, "score_rows_per_second": 10.0, "peak_rss_mb": 1.0}],
+        "fit_exponent": 1.0, "score_exponent": 1.0}
+    write_markdown(report, tmp_path / "perf.md")
+    text = (tmp_path / "perf.md").read_text()
+    assert "Machine: 2 cores, Python 3.11.7." in text and "{" not in text

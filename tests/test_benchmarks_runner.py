@@ -429,3 +429,24 @@ def test_a_row_cut_inside_finished_at_is_not_kept(base_run, suite, tmp_path):
         latest = {key(r): r for r in read_rows(out / "results.csv")}
     assert latest[key(last)]["status"] == "ok"  # rerun, on a line of its own
     assert latest[key(last)]["finished_at"] != last["finished_at"]
+
+
+def test_the_cell_server_is_ready_before_the_progress_bar_starts(tmp_path, monkeypatch):
+    """The first cell must not pay for the server's imports (it inflated the first ETA)."""
+    import tqdm.auto
+
+    import benchmarks.runner as runner
+    events = []
+    start = runner.start_cell_server
+    monkeypatch.setattr(runner, "start_cell_server",
+                        lambda preload: (events.append("server ready"), start(preload)))
+
+    class Bar(tqdm.auto.tqdm):
+        def __init__(self, *args, **kwargs):
+            events.append("bar")
+            super().__init__(*args, **kwargs)
+    monkeypatch.setattr(tqdm.auto, "tqdm", Bar)
+    rc = main(["--detectors", "iforest", "--datasets", "wine", "--seeds", "0", "--out",
+               str(tmp_path), "--no-report"])
+    assert rc == 0
+    assert events == ["server ready", "bar"]

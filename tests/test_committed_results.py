@@ -93,3 +93,24 @@ def test_readme_headline_matches_the_tables():
     assert f"average rank ({rank['sla2p']} of" in readme
     assert f"mean AP {ap['sla2p']}" in readme
     assert f"Its mean ROC-AUC is {emb['sla2p']}" in readme
+
+
+ABSOLUTE_PATH = re.compile(r"(?<![\w.~])/(?:work|home|tmp|root|Users|mnt|opt|var|private)/")
+
+
+def test_no_committed_file_holds_a_machine_path():
+    files = [p for p in [*RESULTS.rglob("*"), REPO_ROOT / "benchmarks" / "README.md"]
+             if p.suffix in (".md", ".json", ".csv") and p.is_file()]
+    assert len(files) > 20
+    offending = [str(p.relative_to(REPO_ROOT)) for p in files
+                 if ABSOLUTE_PATH.search(p.read_text(encoding="utf-8"))]
+    assert not offending
+
+
+@pytest.mark.parametrize("name", RUNS)
+def test_summary_command_reruns_from_the_repository_root(name):
+    summary = (RESULTS / name / "summary.md").read_text()
+    command = re.search(r"^Command: `([^`]*)`$", summary, flags=re.M).group(1)
+    assert command == command.strip()
+    assert f"--out benchmarks/results/{name}" in command
+    assert "--data-dir ../shared/datasets" in command
