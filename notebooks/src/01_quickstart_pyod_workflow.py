@@ -161,12 +161,11 @@ table.style.format("{:.3f}").highlight_max(
 # %%
 sla2p = fitted[ODDS_NAME, "SLA2P"]
 print({k: sla2p.params_[k] for k in ("n_projections", "projection_dim", "acc_threshold",
-                                     "epsilon", "perturbation", "score", "views", "combine",
-                                     "standardize")})
+                                     "epsilon", "views", "score_function")})
 for view in sla2p.views_:
     log = view.training_log
     print(f"view {view.name!r}: {log.n_batches} batches, {log.n_epochs} epoch(s), "
-          f"stopped by the accuracy threshold: {log.stopped_by_threshold}")
+          f"stopped by: {log.stop_reason}")
 
 # %% [markdown]
 # ## 3. From scores to labels: `contamination` and a PyThresh thresholder

@@ -15,11 +15,13 @@
 #    the current epoch passes `acc_threshold`: the common (inlier) structure is
 #    learned first, the rare rows are not learned yet.
 # 4. **Perturbation and score.** Each transformed row is pushed against the
-#    classifier (a step `epsilon` along the gradient of its loss; `perturbation`
-#    says how the step is scaled), and the score averages, over the projections, how
-#    far the classifier's output is from the true projection label (`score`: the
-#    paper's Brier distance, or the negative log-probability of the true label).
-#    `epsilon = 0` is the paper's *SLA* ablation (no perturbation).
+#    classifier (a step `epsilon` along the gradient of its loss), and the score
+#    averages, over the projections, how far the classifier's output is from the
+#    true projection label (`score_function`: the negative log-probability of the
+#    true label, or the paper's Brier distance). `epsilon = 0`, the package's
+#    default, is the paper's *SLA* ablation (no perturbation). The research lever
+#    `perturbation` (how the step is scaled) lives in the benchmark's
+#    `SLA2PVariant`, which this notebook uses for its sweep.
 #
 # This notebook opens each step on a small 2-D example and on one ODDS set: the
 # accuracy curve and where the stop fires, the inlier and outlier scores with and
@@ -71,6 +73,11 @@ from pyod_sla2p import SLA2P
 from pyod_sla2p.datasets import load_dataset
 from pyod_sla2p.defaults import resolve_parameters
 
+# The research levers (here the perturbation's form) live beside the benchmark,
+# which is imported from the repository root.
+os.chdir(REPO_ROOT)
+from benchmarks.variants import SLA2PVariant  # noqa: E402
+
 pd.set_option("display.precision", 3)
 plt.rcParams.update({"figure.dpi": 90, "axes.grid": True, "grid.alpha": 0.3})
 
@@ -101,8 +108,9 @@ pd.DataFrame([{"dataset": k, "rows": len(y), "features": X.shape[1], "outliers":
 # ## 1. What `fit` builds
 #
 # One fit per dataset with the package's defaults (`random_state=0`). `clf.params_`
-# holds the resolved `"auto"` parameters (they may depend on the data's shape);
-# for comparison, the paper preset (`preset="paper"`) resolved for the same shape.
+# holds the resolved `"auto"` parameters (fixed values, the same for any data);
+# for comparison, the paper preset (`preset="paper"`) resolved for the same rows
+# (it switches to its large-data setting above 2000 rows).
 # `clf.views_` holds one fitted pipeline per view,
 # each with its projection bank, its classifier, its training log and the mean and
 # standard deviation of its training scores (used to standardise the views' scores
@@ -111,10 +119,10 @@ pd.DataFrame([{"dataset": k, "rows": len(y), "features": X.shape[1], "outliers":
 # %%
 default_fits = {name: SLA2P(random_state=0).fit(X) for name, (X, y) in DATA.items()}
 PARAMS = {name: clf.params_ for name, clf in default_fits.items()}            # package defaults
-PAPER = {name: resolve_parameters(SLA2P(preset="paper").get_params(), *X.shape)  # paper preset
-         for name, (X, y) in DATA.items()}
-KEYS = ("n_projections", "projection_dim", "acc_threshold", "epsilon", "perturbation", "score",
-        "views", "standardize")
+PAPER = {name: resolve_parameters(SLA2P(preset="paper").get_params(deep=False), len(X))
+         for name, (X, y) in DATA.items()}                                       # paper preset
+KEYS = ("n_projections", "projection_dim", "acc_threshold", "epsilon", "perturbation",
+        "score_function", "views", "standardize")
 display(pd.DataFrame({(name, which): {k: str(src[name][k]) for k in KEYS}
                       for name in DATA for which, src in (("default", PARAMS), ("paper", PAPER))}))
 rows = []
@@ -126,7 +134,7 @@ for name, clf in default_fits.items():
                      "projections (M × r)": f"{params['n_projections']} × {params['projection_dim']}",
                      "network parameters": sum(p.numel() for p in view.network.parameters()),
                      "training batches": log.n_batches, "epochs": log.n_epochs,
-                     "stopped by threshold": log.stopped_by_threshold,
+                     "training stopped by": log.stop_reason,
                      "final running accuracy": log.running_accuracy[-1],
                      "score mean": view.score_mean, "score std": view.score_std})
 for name, clf in default_fits.items():
@@ -212,7 +220,7 @@ for name, (X, y) in DATA.items():
     labels[name] = ["ε = 0 (SLA)", label]
     print(f"{name}: default ε = {PARAMS[name]['epsilon']:g}; comparing ε = 0 with the {label}")
     for lab, kw in zip(labels[name], ({"epsilon": 0.0}, setting)):
-        score_fits[name, lab] = SLA2P(random_state=0, **kw).fit(X)
+        score_fits[name, lab] = SLA2PVariant(random_state=0, **kw).fit(X)
     a, b = (score_fits[name, lab] for lab in labels[name])
     same = all(va.training_log.loss == vb.training_log.loss for va, vb in zip(a.views_, b.views_))
     print(f"{name}: identical training for both settings: {same}")
@@ -264,11 +272,11 @@ for name, (X, y) in DATA.items():
                 key = (name, tuple(sorted(kw.items())), seed)
                 if key not in cache:
                     t0 = time.perf_counter()
-                    clf = SLA2P(random_state=seed, **kw).fit(X)
+                    clf = SLA2PVariant(random_state=seed, **kw).fit(X)
                     cache[key] = {"ROC-AUC": roc_auc_score(y, clf.decision_scores_),
                                   "fit (s)": time.perf_counter() - t0,
-                                  "hit epoch cap": not all(v.training_log.stopped_by_threshold
-                                                           for v in clf.views_)}
+                                  "hit epoch cap": any(v.training_log.stop_reason == "epoch_cap"
+                                                       for v in clf.views_)}
                 records.append({"dataset": name, "panel": panel, "value": value, "seed": seed,
                                 **cache[key]})
 sweep = pd.DataFrame(records)
