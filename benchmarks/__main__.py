@@ -13,10 +13,15 @@ import sys
 from pathlib import Path
 from typing import Any, List, Optional, Sequence
 
+from pyod_sla2p.datasets import ADBENCH_FAMILIES
+
 from .protocols import PROTOCOLS, TEST_SIZE
 from .registry import DEFAULT_DETECTORS, REGISTRY
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"
+
+_ADBENCH_FAMILY_SUITES = "\n".join(f"  {suite:<21} ADBench's {folder} files only"
+                                   for folder, suite in ADBENCH_FAMILIES.items())
 
 _EPILOG = f"""\
 detector specifications:
@@ -33,6 +38,16 @@ detector specifications:
   only fails in fit (lof:n_neighbors=-3) gives an error row for its cells.
   Registry: {', '.join(REGISTRY)}.
   Default set: {','.join(DEFAULT_DETECTORS)}.   (--list-detectors for details)
+
+suites:
+  builtin               small embedded sets, no files (the default)
+  odds                  the 17 ODDS .mat files in DATA_DIR/odds/
+  embeddings            every .npz file in DATA_DIR/embeddings/
+  adbench               every ADBench file present in DATA_DIR/adbench/<folder>/; the report
+                        ranks the detectors overall and per family: tabular (Classical),
+                        image (CV_by_*), text (NLP_by_*)
+{_ADBENCH_FAMILY_SUITES}
+  DIR                   every .mat/.npz/.csv file in the directory DIR
 
 protocols:
   inductive     for each seed: train_test_split(test_size={TEST_SIZE}, random_state=seed),
@@ -53,6 +68,7 @@ examples:
   python -m benchmarks                                   # builtin suite, default detectors
   python -m benchmarks --suite odds --data-dir ../shared/datasets --out runs/odds
   python -m benchmarks --suite odds --out runs/odds --resume
+  python -m benchmarks --suite adbench --data-dir ../shared/datasets --out runs/adbench
   python -m benchmarks --suite embeddings --scheduler tcp://10.0.0.5:8786 --out runs/emb
 """
 
@@ -133,11 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "rewrites the report from an existing results.csv.",
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--suite", default="builtin", metavar="NAME|DIR",
-                   help="datasets: 'builtin' (default; small embedded sets, no files), 'odds' "
-                        "(17 ODDS .mat files), 'embeddings' (.npz files), or a directory of "
-                        ".mat/.npz/.csv files")
+                   help="datasets: a suite (default builtin; see 'suites' below) or a "
+                        "directory of .mat/.npz/.csv files")
     p.add_argument("--data-dir", metavar="DIR",
-                   help="data directory holding odds/ and embeddings/ (default: "
+                   help="data directory holding odds/, embeddings/ and adbench/ (default: "
                         "$PYOD_SLA2P_DATA, else ~/.cache/pyod_sla2p)")
     p.add_argument("--datasets", type=_comma_list, metavar="A,B",
                    help="run only these datasets of the suite")

@@ -16,7 +16,12 @@ standard deviation over the seeds that succeeded, and a bottom block:
     tied detector wins).
 
 ``†`` marks a value computed from fewer seeds than were run; ``err`` a
-dataset where every seed failed; ``—`` a cell that was not run.
+dataset where every seed failed (``error`` and ``timeout`` rows alike);
+``—`` a cell that was not run.
+
+A run over several families of data (:func:`dataset_family`: tabular,
+image, text) gets the same tables and ranking per family as well
+(``table_<metric>_<family>.md``, a "By family" section in the summary).
 
 The critical-difference diagram uses the ROC-AUC ranks above: Friedman's
 test (:func:`scipy.stats.friedmanchisquare`) and Nemenyi's critical
@@ -36,11 +41,12 @@ import pandas as pd
 from scipy import stats
 
 from .markdown import pipe_table
-from .resultsfile import fit_score_seconds, read_frame
+from .resultsfile import STATUSES, fit_score_seconds, read_frame
 from .runconfig import portable_command, read_run_config
 
-__all__ = ["METRICS", "aggregate", "average_ranks", "bottom_block", "critical_difference",
-           "friedman_nemenyi", "markdown_table", "rank_matrix", "win_counts", "write_report"]
+__all__ = ["FAMILIES", "METRICS", "aggregate", "average_ranks", "bottom_block",
+           "critical_difference", "dataset_family", "friedman_nemenyi", "markdown_table",
+           "rank_matrix", "win_counts", "write_report"]
 
 #: metric key -> (title, higher is better, decimals)
 METRICS: Dict[str, Tuple[str, bool, int]] = {
@@ -51,6 +57,28 @@ METRICS: Dict[str, Tuple[str, bool, int]] = {
 }
 
 ALPHA = 0.05
+
+#: The families of data, in report order, and the ADBench folder prefix of each
+#: (``None``: every name without one).
+FAMILIES = {"tabular": None, "image": "CV_by_", "text": "NLP_by_"}
+
+
+def dataset_family(name: str) -> str:
+    """``image`` or ``text`` for ADBench's embedding sets, ``tabular`` for any other.
+
+    ADBench's image and text sets are named ``<folder>:<stem>``
+    (``CV_by_ViT:MVTec-AD_bottle``, ``NLP_by_BERT:20news_3``; see
+    :mod:`pyod_sla2p.datasets.adbench`); its ``Classical`` sets, ODDS, the
+    builtin sets and files of a directory are tabular.
+
+    Examples
+    --------
+    >>> dataset_family("CV_by_ResNet18:MVTec-AD_wood"), dataset_family("6_cardio")
+    ('image', 'tabular')
+    """
+    folder = name.partition(":")[0] if ":" in name else ""
+    return next((family for family, prefix in FAMILIES.items()
+                 if prefix and folder.startswith(prefix)), "tabular")
 
 
 # ------------------------------------------------------------------ numbers
@@ -349,6 +377,9 @@ def _test_md(test: Dict[str, Any]) -> str:
             + " average-rank units.")
 
 
+_LIMIT_HIT = {"timeout": "it ran past the per-cell time limit (`--timeout`)"}
+
+
 def _failures_md(failed: pd.DataFrame, config: Dict[str, Any]) -> str:
     """Who failed where and why in a sentence per detector, then every failed cell."""
     if failed.empty:
@@ -359,11 +390,13 @@ def _failures_md(failed: pd.DataFrame, config: Dict[str, Any]) -> str:
         est = estimators.get(det) or ""
         owner = f"PyOD's `{est.split(':')[-1]}`, " if est.startswith("pyod.") else ""
         who = f"`{det}` ({owner}`{est}`)" if est else f"`{det}`"
-        what = ("its scores were not finite (NaN or inf)"
-                if part["error"].str.contains("non-finite scores").all() else "it failed")
+        statuses = set(part["status"])
+        what = _LIMIT_HIT.get(statuses.pop(), "it failed") if len(statuses) == 1 else "it failed"
+        if part["error"].str.contains("non-finite scores").all():
+            what = "its scores were not finite (NaN or inf)"
         notes.append(f"- {who}: {what} on {', '.join(dict.fromkeys(part['dataset']))} "
                      f"({len(part)} cells). The failure is the detector's own on those "
-                     "datasets; the cells are error rows, shown as `err`/`†` and ranked last.")
+                     "datasets; the cells are shown as `err`/`†` and ranked last.")
     rows = [[r["dataset"], r["detector"], r["seed"], r["status"],
              str(r["error"]).replace("|", "\\|")] for _, r in failed.iterrows()]
     return "\n".join(notes) + "\n\n" + pipe_table(
@@ -371,8 +404,24 @@ def _failures_md(failed: pd.DataFrame, config: Dict[str, Any]) -> str:
         ["left", "left", "right", "left", "left"])
 
 
+def _families_md(by_family: Dict[str, Any], sfx: str) -> List[str]:
+    """The "By family" section: ranking and Friedman test within each family."""
+    if not by_family:
+        return []
+    lines = ["## By family", "", "The same ranking within each family of datasets (tabular: "
+             "ADBench's Classical sets and any set that is not an ADBench embedding; image: "
+             "`CV_by_*`; text: `NLP_by_*`).", ""]
+    for family, (part, aggs) in by_family.items():
+        n = part["dataset"].nunique()
+        lines += [f"### {family} ({n} dataset{'s' * (n != 1)})", "",
+                  _ranking_md(_ranking(part, aggs)), _test_md(friedman_nemenyi(aggs["roc_auc"][0])),
+                  "", f"Tables: `table_*{sfx}_{family}.md` / `.csv`.", ""]
+    return lines
+
+
 def _summary_md(df: pd.DataFrame, aggs: Dict[str, Any], test: Dict[str, Any],
-                config: Dict[str, Any], protocol: str, out_dir: Path) -> str:
+                config: Dict[str, Any], protocol: str, out_dir: Path,
+                by_family: Dict[str, Any], sfx: str) -> str:
     counts = df["status"].value_counts().to_dict()
     lines = [f"# Benchmark summary ({protocol})", ""]
     if config.get("command"):
@@ -381,24 +430,25 @@ def _summary_md(df: pd.DataFrame, aggs: Dict[str, Any], test: Dict[str, Any],
     failed = df[df["status"] != "ok"]
     lines += [f"{df['dataset'].nunique()} datasets × {df['detector'].nunique()} detectors × "
               f"seeds {seeds} ({config.get('suite', 'suite ?')}, {protocol} protocol): "
-              + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("ok", "error", "timeout"))
+              + ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES)
               + " cells.", "",
               "## Ranking", "", _ranking_md(_ranking(df, aggs)), _test_md(test), "",
               "Means are over datasets of the per-dataset means over seeds. A detector with "
               "no value on a dataset (all seeds failed) is ranked last there; wins count the "
               "datasets with the best value (ties all win). Tables: `table_*.md` / `.csv`; "
               "plots: `boxplot_roc_auc.png`, `cd_diagram.png`.", "",
+              *_families_md(by_family, sfx),
               f"## Failed cells ({len(failed)})", "", _failures_md(failed, config)]
     return "\n".join(lines)
 
 
-def _write_metric_tables(aggs: Dict[str, Any], out_dir: Path, protocol: str,
+def _write_metric_tables(aggs: Dict[str, Any], out_dir: Path, heading: str,
                          sfx: str) -> List[Path]:
     written = []
     for metric, (title, higher, dec) in METRICS.items():
         mean, std, n_ok, n_run = aggs[metric]
         md = out_dir / f"table_{metric}{sfx}.md"
-        md.write_text(f"# {title} — {protocol}\n\nMean ± std over seeds; bold = best per "
+        md.write_text(f"# {title} — {heading}\n\nMean ± std over seeds; bold = best per "
                       "dataset; † fewer seeds succeeded than were run; err = all seeds "
                       "failed. Bottom: mean over datasets, average rank (failures "
                       "ranked last), wins.\n\n"
@@ -407,6 +457,16 @@ def _write_metric_tables(aggs: Dict[str, Any], out_dir: Path, protocol: str,
         csv_table(mean, std, higher).to_csv(csv, float_format="%.6g")
         written += [md, csv]
     return written
+
+
+def _by_family(df: pd.DataFrame) -> Dict[str, Tuple[pd.DataFrame, Dict[str, Any]]]:
+    """Family -> (its rows, their aggregates); empty when the rows hold one family."""
+    family = df["dataset"].map(dataset_family)
+    present = [f for f in FAMILIES if (family == f).any()]
+    if len(present) < 2:
+        return {}
+    parts = {f: df[family == f] for f in present}
+    return {f: (part, {m: aggregate(part, m) for m in METRICS}) for f, part in parts.items()}
 
 
 def write_report(out_dir: Path, results: Optional[pd.DataFrame] = None) -> List[Path]:
@@ -422,7 +482,9 @@ def write_report(out_dir: Path, results: Optional[pd.DataFrame] = None) -> List[
     -------
     list of Path
         Files written. With several protocols in the results, every file
-        name gets a ``_<protocol>`` suffix.
+        name gets a ``_<protocol>`` suffix; with several families of
+        datasets, the tables are written per family too
+        (``table_<metric>[_<protocol>]_<family>``).
     """
     out_dir = Path(out_dir)
     df = read_frame(out_dir / "results.csv") if results is None else results
@@ -436,10 +498,15 @@ def write_report(out_dir: Path, results: Optional[pd.DataFrame] = None) -> List[
         sfx = f"_{protocol}" if len(protocols) > 1 else ""
         aggs = {m: aggregate(sub, m) for m in METRICS}
         written += _write_metric_tables(aggs, out_dir, protocol, sfx)
+        by_family = _by_family(sub)
+        for family, (_, family_aggs) in by_family.items():
+            written += _write_metric_tables(family_aggs, out_dir, f"{protocol}, {family} datasets",
+                                            f"{sfx}_{family}")
         test = friedman_nemenyi(aggs["roc_auc"][0])
         paths = [out_dir / f"{name}{sfx}.{ext}" for name, ext in
                  (("summary", "md"), ("boxplot_roc_auc", "png"), ("cd_diagram", "png"))]
-        paths[0].write_text(_summary_md(sub, aggs, test, config, protocol, out_dir))
+        paths[0].write_text(_summary_md(sub, aggs, test, config, protocol, out_dir,
+                                        by_family, sfx))
         plot_boxplot(aggs["roc_auc"][0], paths[1], f"ROC-AUC per dataset ({protocol})")
         plot_cd_diagram(test, paths[2], "ROC-AUC")
         written += paths

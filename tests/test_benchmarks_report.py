@@ -180,3 +180,47 @@ def test_perf_markdown_names_the_machine_in_words(tmp_path):
     write_markdown(report, tmp_path / "perf.md")
     text = (tmp_path / "perf.md").read_text()
     assert "Machine: 2 cores, Python 3.11.7." in text and "{" not in text
+
+
+# ------------------------------------------------------------------ issue 14: families
+
+ADBENCH_NAMES = {"d1": "6_cardio", "d2": "CV_by_ViT:MVTec-AD_bottle", "d3": "NLP_by_BERT:20news_3"}
+
+
+def test_families_come_from_the_adbench_folder_of_the_name():
+    from benchmarks.report import dataset_family
+    assert [dataset_family(n) for n in ADBENCH_NAMES.values()] == ["tabular", "image", "text"]
+    assert dataset_family("CV_by_ResNet18:MVTec-AD_wood") == "image"
+    assert dataset_family("NLP_by_RoBERTa:agnews_0") == "text"
+    for name in ("cardio", "wine", "Classical:6_cardio", "resnet18_MVTec-AD_bottle"):
+        assert dataset_family(name) == "tabular"
+
+
+def test_a_run_over_several_families_is_ranked_per_family_as_well(tmp_path):
+    rows = [dict(r, dataset=ADBENCH_NAMES[r["dataset"]]) for r in hand_results()]
+    rows += [dict(r, dataset="CV_by_ResNet18:MVTec-AD_bottle") for r in hand_results()
+             if r["dataset"] == "d3"]
+    write_rows(tmp_path / "results.csv", rows)
+    written = {p.name for p in write_report(tmp_path)}
+    for family in ("tabular", "image", "text"):
+        for metric in ("roc_auc", "average_precision", "precision_at_n", "time"):
+            assert {f"table_{metric}_{family}.md", f"table_{metric}_{family}.csv"} <= written
+    assert "table_roc_auc.md" in written  # the overall tables stay
+    image = pd.read_csv(tmp_path / "table_roc_auc_image.csv", index_col="dataset")
+    # MVTec-AD_bottle by ViT (d2): B 0.8, A 0.6, C 0.5; by ResNet18 (d3): A = B 0.9, C 0.8.
+    assert list(image.index[:2]) == ["CV_by_ViT:MVTec-AD_bottle", "CV_by_ResNet18:MVTec-AD_bottle"]
+    assert image.loc["avg rank", ["A", "B", "C"]].tolist() == pytest.approx([1.75, 1.25, 3.0])
+    text = (tmp_path / "table_roc_auc_text.md").read_text()
+    assert "NLP_by_BERT:20news_3" in text and "6_cardio" not in text and "MVTec" not in text
+    summary = (tmp_path / "summary.md").read_text()
+    assert "## By family" in summary
+    for heading in ("### tabular (1 dataset)", "### image (2 datasets)", "### text (1 dataset)"):
+        assert heading in summary
+    assert summary.index("## By family") < summary.index("## Failed cells")
+
+
+def test_a_run_of_one_family_has_no_family_tables(tmp_path):
+    write_rows(tmp_path / "results.csv", hand_results())
+    written = {p.name for p in write_report(tmp_path)}
+    assert not any(name.endswith(("_tabular.md", "_image.md", "_text.md")) for name in written)
+    assert "By family" not in (tmp_path / "summary.md").read_text()
