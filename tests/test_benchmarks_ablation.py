@@ -1,7 +1,6 @@
 """Ablation table: differences from the baseline on shared cells, by hand."""
 
 import json
-import sys
 
 import pytest
 

@@ -9,8 +9,6 @@ serves copies of them; nothing here reaches the internet.
 import os
 import shutil
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -41,7 +39,6 @@ from pyod_sla2p.datasets.adbench_source import ADBENCH_BASE_URL, ADBENCH_COMMIT
 from pyod_sla2p.datasets.integrity import git_blob_id
 
 # A loopback HTTP server over tmp_path/served, and a fresh data directory.
-from test_datasets_download import server, target  # noqa: F401
 
 #: Small shared files of each family and their (rows, features), as in the
 #: table of ../shared/datasets/README.md.
@@ -284,20 +281,13 @@ def test_stale_partial_in_a_family_folder_is_removed(server, target, data_dir):
     assert _files(target.data) == ["adbench/Classical/14_glass.npz"]
 
 
-def test_default_source_is_adbench_at_a_fixed_commit(monkeypatch, target):
+def test_default_source_is_adbench_at_a_fixed_commit(monkeypatch, offline_urls, target):
     monkeypatch.delenv(ADBENCH_URL_ENV_VAR, raising=False)
-    seen = []
-
-    def offline(request, timeout):
-        seen.append(request.full_url)
-        raise urllib.error.URLError("offline in tests")
-
-    monkeypatch.setattr(urllib.request, "urlopen", offline)
     with pytest.raises(DownloadError, match="offline in tests"):
         download_adbench(["6_cardio", "CV_by_ViT:MVTec-AD_bottle"], data_dir=target.data)
     base = f"https://raw.githubusercontent.com/Minqi824/ADBench/{ADBENCH_COMMIT}/adbench/datasets"
     assert ADBENCH_BASE_URL == base
-    assert seen == [f"{base}/Classical/6_cardio.npz", f"{base}/CV_by_ViT/MVTec-AD_bottle.npz"]
+    assert offline_urls == [f"{base}/Classical/6_cardio.npz", f"{base}/CV_by_ViT/MVTec-AD_bottle.npz"]
 
 
 def test_unknown_family_or_name_fails_before_any_io(target):

@@ -1,25 +1,19 @@
 """End-to-end tests of download_odds against a local HTTP server.
 
-The server (http.server on 127.0.0.1, port 0, in a thread) serves a tmp
-directory; nothing here reaches the internet.  ``server`` and ``target``
-are also used by tests/test_datasets_adbench.py.
+The server (http.server on 127.0.0.1, port 0, in a thread, from
+tests/conftest.py) serves a tmp directory; nothing here reaches the
+internet.
 """
 
-import functools
 import hashlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
-import urllib.error
-import urllib.request
 import warnings
 from pathlib import Path
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -40,106 +34,8 @@ from pyod_sla2p.datasets.download import ODDS_BYTES
 from pyod_sla2p.datasets.__main__ import main as cli_main
 from pyod_sla2p.datasets.partials import STALE_AFTER_SECONDS, clean_stale_partials, partial_suffix
 
-#: What the misbehaving /endless/ and /announce/ paths send: 30 MiB.
-STREAM_BYTES = 30 * 1024 * 1024
-
-
 def _sha(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-class _Handler(SimpleHTTPRequestHandler):
-    """Static files, plus misbehaving servers under path prefixes.
-
-    ``/truncated/...`` promises 100 kB and sends 106 bytes; ``/endless/...``
-    streams 30 MiB without a Content-Length, ``/announce/...`` with one,
-    recording in ``server.streamed`` how much went out before the client
-    hung up; ``/stall/<file>`` announces the file, sends its first 10 bytes,
-    then waits for ``server.release``.
-    """
-
-    def log_message(self, *args):  # keep pytest output clean
-        pass
-
-    def handle(self):
-        try:
-            super().handle()
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # a client that stopped reading at its size cap: expected here
-
-    def do_GET(self):
-        self.server.hits.append(self.path)
-        if self.path.startswith("/truncated/"):
-            self.send_response(200)
-            self.send_header("Content-Length", "100000")
-            self.end_headers()
-            self.wfile.write(b"MATLAB" + b"x" * 100)
-            self.close_connection = True
-            return
-        if self.path.startswith(("/endless/", "/announce/")):
-            self.send_response(200)
-            if self.path.startswith("/announce/"):
-                self.send_header("Content-Length", str(STREAM_BYTES))
-            self.end_headers()
-            self._stream()
-            return
-        if self.path.startswith("/stall/"):
-            body = (Path(self.directory) / self.path[len("/stall/"):]).read_bytes()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body[:10])
-            self.server.release.wait(30)
-            self.close_connection = True
-            return
-        super().do_GET()
-
-    def _stream(self):
-        block = b"MATLAB" + bytes(65530)
-        sent = 0
-        try:
-            while sent < STREAM_BYTES:
-                self.wfile.write(block)
-                sent += len(block)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        finally:
-            self.server.streamed.append(sent)
-            self.close_connection = True
-
-
-@pytest.fixture
-def server(tmp_path, monkeypatch):
-    """A local HTTP server over ``tmp_path/served``; shut down in teardown."""
-    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    root = tmp_path / "served"
-    root.mkdir()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(root)))
-    httpd.daemon_threads = True
-    httpd.hits = []
-    httpd.streamed = []
-    httpd.release = threading.Event()
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield SimpleNamespace(
-            url=f"http://127.0.0.1:{httpd.server_address[1]}", root=root, hits=httpd.hits,
-            streamed=httpd.streamed, release=httpd.release,
-        )
-    finally:
-        httpd.release.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
-
-
-@pytest.fixture
-def target(tmp_path):
-    """A fresh data directory and its (future) odds/ folder."""
-    data = tmp_path / "data"
-    return SimpleNamespace(data=data, odds=data / "odds")
 
 
 def _listing(folder):
@@ -185,20 +81,13 @@ def test_recorded_hashes_match_shared_sums(data_dir):
         assert _sha(data_dir / "odds" / f"{name}.mat") == ODDS_SHA256[name]
 
 
-def test_default_links_are_the_odds_dropbox_files(monkeypatch, target):
+def test_default_links_are_the_odds_dropbox_files(offline_urls, target):
     assert set(ODDS_URLS) == set(ODDS_DATASETS) | {"http", "smtp"}
     for name, url in ODDS_URLS.items():
         assert url.startswith("https://www.dropbox.com/s/") and url.endswith(f"/{name}.mat?dl=1")
-    seen = []
-
-    def offline(request, timeout):
-        seen.append(request.full_url)
-        raise urllib.error.URLError("offline in tests")
-
-    monkeypatch.setattr(urllib.request, "urlopen", offline)
     with pytest.raises(DownloadError, match="offline in tests"):
         download_odds(["cardio"], data_dir=target.data)
-    assert seen == [ODDS_URLS["cardio"]]
+    assert offline_urls == [ODDS_URLS["cardio"]]
     assert _listing(target.odds) == []
 
 
@@ -336,7 +225,7 @@ def test_stream_past_the_size_cap_is_cut_off(server, target, prefix):
     assert not isinstance(err.value, ChecksumMismatchError)
     _wait_for(lambda: server.streamed)
     # The client hung up long before the server had sent everything.
-    assert server.streamed[0] < STREAM_BYTES // 2
+    assert server.streamed[0] < server.stream_bytes // 2
     assert _listing(target.odds) == []
 
 

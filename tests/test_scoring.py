@@ -1,7 +1,6 @@
 """The perturbation and the score, checked against a direct computation."""
 
 import numpy as np
-import pytest
 import torch
 from numpy.testing import assert_allclose
 

@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 import torch
 from numpy.testing import assert_allclose, assert_array_equal
-from pyod.utils.data import generate_data
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
@@ -19,21 +18,6 @@ from sklearn.metrics import roc_auc_score
 from pyod_sla2p import SLA2P
 from pyod_sla2p.config import configs_from_params
 from pyod_sla2p.detector import resolve_device
-
-SMALL = dict(n_projections=8, projection_dim=8, acc_threshold=0.5)
-
-
-@pytest.fixture(scope="module")
-def data():
-    X_train, X_test, y_train, y_test = generate_data(
-        n_train=200, n_test=100, n_features=5, contamination=0.1, random_state=42)
-    return X_train, X_test, y_train, y_test
-
-
-@pytest.fixture(scope="module")
-def fitted(data):
-    X_train = data[0]
-    return SLA2P(random_state=0, **SMALL).fit(X_train)
 
 
 # ---------------------------------------------------------------- PyOD shape
@@ -48,8 +32,8 @@ def test_parameters(fitted):
     assert homogeneous.projections.weights.shape == (6, 8, 8)
 
 
-def test_train_scores(fitted, data):
-    assert fitted.decision_scores_.shape == (data[0].shape[0],)
+def test_train_scores(fitted, pyod_data):
+    assert fitted.decision_scores_.shape == (pyod_data[0].shape[0],)
     assert np.isfinite(fitted.decision_scores_).all()
     # The threshold comes from PyOD's contamination rule.
     assert fitted.threshold_ == pytest.approx(
@@ -57,8 +41,8 @@ def test_train_scores(fitted, data):
     assert fitted.labels_.sum() == pytest.approx(0.1 * len(fitted.labels_), abs=2)
 
 
-def test_prediction_scores(fitted, data):
-    X_test, y_test = data[1], data[3]
+def test_prediction_scores(fitted, pyod_data):
+    X_test, y_test = pyod_data[1], pyod_data[3]
     scores = fitted.decision_function(X_test)
     assert scores.shape == (X_test.shape[0],)
     # generate_data's outliers are uniform noise around Gaussian inliers:
@@ -66,38 +50,38 @@ def test_prediction_scores(fitted, data):
     assert roc_auc_score(y_test, scores) > 0.9
 
 
-def test_prediction_labels(fitted, data):
-    pred = fitted.predict(data[1])
-    assert pred.shape == (data[1].shape[0],)
+def test_prediction_labels(fitted, pyod_data):
+    pred = fitted.predict(pyod_data[1])
+    assert pred.shape == (pyod_data[1].shape[0],)
     assert set(np.unique(pred)) <= {0, 1}
 
 
 @pytest.mark.parametrize("method", ["linear", "unify"])
-def test_prediction_proba(fitted, data, method):
-    proba = fitted.predict_proba(data[1], method=method)
-    assert proba.shape == (data[1].shape[0], 2)
+def test_prediction_proba(fitted, pyod_data, method):
+    proba = fitted.predict_proba(pyod_data[1], method=method)
+    assert proba.shape == (pyod_data[1].shape[0], 2)
     assert proba.min() >= 0 and proba.max() <= 1
     assert_allclose(proba.sum(axis=1), 1.0)
 
 
-def test_prediction_proba_unknown_method(fitted, data):
+def test_prediction_proba_unknown_method(fitted, pyod_data):
     with pytest.raises(ValueError):
-        fitted.predict_proba(data[1], method="something")
+        fitted.predict_proba(pyod_data[1], method="something")
 
 
-def test_predict_confidence(fitted, data):
-    pred, conf = fitted.predict(data[1], return_confidence=True)
-    assert pred.shape == conf.shape == (data[1].shape[0],)
+def test_predict_confidence(fitted, pyod_data):
+    pred, conf = fitted.predict(pyod_data[1], return_confidence=True)
+    assert pred.shape == conf.shape == (pyod_data[1].shape[0],)
     assert conf.min() >= 0 and conf.max() <= 1
-    assert_allclose(fitted.predict_confidence(data[1]), conf)
+    assert_allclose(fitted.predict_confidence(pyod_data[1]), conf)
 
 
-def test_training_labels_match_predict(fitted, data):
-    assert fitted.labels_.shape == (data[0].shape[0],)
-    assert_array_equal(fitted.predict(data[0]), fitted.labels_)
+def test_training_labels_match_predict(fitted, pyod_data):
+    assert fitted.labels_.shape == (pyod_data[0].shape[0],)
+    assert_array_equal(fitted.predict(pyod_data[0]), fitted.labels_)
 
 
-def test_rank_by_contamination_object(data):
+def test_rank_by_contamination_object(pyod_data, small_params):
     class HalfAboveMedian:
         """A PyThresh-style thresholder: fit(scores), labels_, thresh_."""
 
@@ -106,7 +90,7 @@ def test_rank_by_contamination_object(data):
             self.labels_ = (scores > self.thresh_).astype(int)
             return self
 
-    clf = SLA2P(contamination=HalfAboveMedian(), random_state=0, **SMALL).fit(data[0])
+    clf = SLA2P(contamination=HalfAboveMedian(), random_state=0, **small_params).fit(pyod_data[0])
     assert clf.threshold_ == pytest.approx(np.median(clf.decision_scores_))
     assert clf.labels_.sum() == (clf.decision_scores_ > clf.threshold_).sum()
 
@@ -125,64 +109,64 @@ def test_init_stores_parameters_only():
     assert clf.n_projections == -5 and clf.preset == "nonsense"
 
 
-def test_unfitted_raises(data):
+def test_unfitted_raises(pyod_data):
     with pytest.raises(NotFittedError):
-        SLA2P().decision_function(data[1])
+        SLA2P().decision_function(pyod_data[1])
 
 
 # ---------------------------------------------------------------- reproducibility
-def test_same_seed_same_scores(data):
-    a = SLA2P(random_state=3, **SMALL).fit(data[0])
-    b = SLA2P(random_state=3, **SMALL).fit(data[0])
+def test_same_seed_same_scores(pyod_data, small_params):
+    a = SLA2P(random_state=3, **small_params).fit(pyod_data[0])
+    b = SLA2P(random_state=3, **small_params).fit(pyod_data[0])
     assert_array_equal(a.decision_scores_, b.decision_scores_)
-    assert_array_equal(a.decision_function(data[1]), b.decision_function(data[1]))
-    c = SLA2P(random_state=4, **SMALL).fit(data[0])
+    assert_array_equal(a.decision_function(pyod_data[1]), b.decision_function(pyod_data[1]))
+    c = SLA2P(random_state=4, **small_params).fit(pyod_data[0])
     assert not np.array_equal(a.decision_scores_, c.decision_scores_)
 
 
 @pytest.mark.parametrize("random_state", [0, None, np.random.default_rng(1)])
-def test_global_rng_untouched(data, random_state):
+def test_global_rng_untouched(pyod_data, random_state, small_params):
     np_state = np.random.get_state()
     torch_state = torch.get_rng_state()
-    clf = SLA2P(random_state=random_state, max_train_samples=50, **SMALL).fit(data[0])
-    clf.decision_function(data[1])
+    clf = SLA2P(random_state=random_state, max_train_samples=50, **small_params).fit(pyod_data[0])
+    clf.decision_function(pyod_data[1])
     after = np.random.get_state()
     assert np_state[0] == after[0] and np.array_equal(np_state[1], after[1])
     assert np_state[2:] == after[2:]
     assert torch.equal(torch_state, torch.get_rng_state())
 
 
-def test_pickle_and_joblib_round_trip(fitted, data):
-    expected = fitted.decision_function(data[1])
+def test_pickle_and_joblib_round_trip(fitted, pyod_data):
+    expected = fitted.decision_function(pyod_data[1])
     restored = pickle.loads(pickle.dumps(fitted))
-    assert_array_equal(restored.decision_function(data[1]), expected)
+    assert_array_equal(restored.decision_function(pyod_data[1]), expected)
     buffer = io.BytesIO()
     joblib.dump(fitted, buffer)
     buffer.seek(0)
-    assert_array_equal(joblib.load(buffer).decision_function(data[1]), expected)
+    assert_array_equal(joblib.load(buffer).decision_function(pyod_data[1]), expected)
     assert all(next(v.network.parameters()).device.type == "cpu"
                for v in restored.views_)
 
 
 # ---------------------------------------------------------------- inputs
-def test_dataframe_and_dtypes(data):
-    X = np.round(data[0] * 10)
-    base = SLA2P(random_state=0, **SMALL).fit(X)
-    as_df = SLA2P(random_state=0, **SMALL).fit(pd.DataFrame(X, columns=list("abcde")))
+def test_dataframe_and_dtypes(pyod_data, small_params):
+    X = np.round(pyod_data[0] * 10)
+    base = SLA2P(random_state=0, **small_params).fit(X)
+    as_df = SLA2P(random_state=0, **small_params).fit(pd.DataFrame(X, columns=list("abcde")))
     assert_array_equal(base.decision_scores_, as_df.decision_scores_)
-    as_int = SLA2P(random_state=0, **SMALL).fit(X.astype(np.int64))
+    as_int = SLA2P(random_state=0, **small_params).fit(X.astype(np.int64))
     assert_array_equal(base.decision_scores_, as_int.decision_scores_)
-    as_f32 = SLA2P(random_state=0, **SMALL).fit(X.astype(np.float32))
+    as_f32 = SLA2P(random_state=0, **small_params).fit(X.astype(np.float32))
     assert_allclose(base.decision_scores_, as_f32.decision_scores_, rtol=1e-5, atol=1e-6)
     assert_array_equal(base.decision_function(pd.DataFrame(X)), base.decision_scores_)
 
 
-def test_constant_columns_and_duplicate_rows():
+def test_constant_columns_and_duplicate_rows(small_params):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 4))
     X[:, 1] = 3.0                       # constant column
     X = np.vstack([X, np.repeat(X[:1], 20, axis=0)])  # duplicates
-    clf = SLA2P(random_state=0, **SMALL).fit(X)
+    clf = SLA2P(random_state=0, **small_params).fit(X)
     assert np.isfinite(clf.decision_scores_).all()
     dup = clf.decision_scores_[60:]
     assert_allclose(dup, dup[0], rtol=1e-6)
@@ -202,10 +186,10 @@ BAD_INPUTS = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
-def test_bad_input_in_fit(case):
+def test_bad_input_in_fit(case, small_params):
     X, message = BAD_INPUTS[case]
     with pytest.raises(ValueError, match=message):
-        SLA2P(**SMALL).fit(X)
+        SLA2P(**small_params).fit(X)
 
 
 @pytest.mark.parametrize("case", ["nan", "one_d", "zero_rows", "strings"])
@@ -253,27 +237,27 @@ def test_feature_count_mismatch(fitted):
     ({"optimizer_params": {"momentum": 0.9}}, "Unknown key 'momentum'"),
     ({"optimizer_params": [("lr", 0.1)]}, "'optimizer_params' parameter"),
 ])
-def test_bad_parameters(data, params, message):
+def test_bad_parameters(pyod_data, params, message, small_params):
     with pytest.raises(ValueError, match=message):
-        SLA2P(**{**SMALL, **params}).fit(data[0][:50])
+        SLA2P(**{**small_params, **params}).fit(pyod_data[0][:50])
 
 
-def test_cuda_requested_without_cuda(data):
+def test_cuda_requested_without_cuda(pyod_data, small_params):
     if torch.cuda.is_available():
         assert resolve_device("cuda").type == "cuda"
     else:
         with pytest.raises(ValueError, match="CUDA is not available"):
-            SLA2P(device="cuda", **SMALL).fit(data[0][:50])
+            SLA2P(device="cuda", **small_params).fit(pyod_data[0][:50])
     assert resolve_device(None).type == ("cuda" if torch.cuda.is_available() else "cpu")
     assert resolve_device("auto") == resolve_device(None)
 
 
 # ---------------------------------------------------------------- the method
-def test_epsilon_zero_is_sla(data):
+def test_epsilon_zero_is_sla(pyod_data, small_params):
     # One view: its scores are raw (unstandardised), so their scale compares.
-    kwargs = dict(random_state=0, views="direction", score_function="brier", **SMALL)
-    sla = SLA2P(epsilon=0.0, **kwargs).fit(data[0])
-    sla2p = SLA2P(epsilon=50.0, **kwargs).fit(data[0])
+    kwargs = dict(random_state=0, views="direction", score_function="brier", **small_params)
+    sla = SLA2P(epsilon=0.0, **kwargs).fit(pyod_data[0])
+    sla2p = SLA2P(epsilon=50.0, **kwargs).fit(pyod_data[0])
     # Same training (same seed), different scoring: the perturbation matters.
     assert [v.training_log.loss for v in sla.views_] == \
         [v.training_log.loss for v in sla2p.views_]
@@ -284,10 +268,10 @@ def test_epsilon_zero_is_sla(data):
 
 
 @pytest.mark.parametrize("epsilon", [0.0, 5.0])
-def test_scores_do_not_depend_on_batching(fitted, data, epsilon):
+def test_scores_do_not_depend_on_batching(fitted, pyod_data, epsilon):
     clf = clone(fitted).set_params(epsilon=epsilon, score_batch_size=1000)
-    clf.fit(data[0])
-    X = data[1]
+    clf.fit(pyod_data[0])
+    X = pyod_data[1]
     whole = clf.decision_function(X)
     for rows in (1, 7, 32):
         clf.set_params(score_batch_size=rows)  # scoring-time knob: no refit
@@ -301,7 +285,7 @@ def test_scores_do_not_depend_on_batching(fitted, data, epsilon):
     assert_allclose(clf.decision_function(mixed)[:3], whole[:3], rtol=1e-5, atol=2e-5)
 
 
-def test_max_train_samples_caps_training(data, monkeypatch):
+def test_max_train_samples_caps_training(pyod_data, monkeypatch, small_params):
     import pyod_sla2p.views as views_module
 
     trained_on = []
@@ -312,11 +296,11 @@ def test_max_train_samples_caps_training(data, monkeypatch):
         return original(network, x, *args, **kwargs)
 
     monkeypatch.setattr(views_module, "train_classifier", spy)
-    clf = SLA2P(random_state=0, max_train_samples=40, **SMALL).fit(data[0])
+    clf = SLA2P(random_state=0, max_train_samples=40, **small_params).fit(pyod_data[0])
     assert trained_on == [40, 40]                       # one per view
-    assert clf.decision_scores_.shape == (data[0].shape[0],)  # all rows scored
-    SLA2P(random_state=0, max_train_samples=None, **SMALL).fit(data[0])
-    assert trained_on[2:] == [len(data[0])] * 2
+    assert clf.decision_scores_.shape == (pyod_data[0].shape[0],)  # all rows scored
+    SLA2P(random_state=0, max_train_samples=None, **small_params).fit(pyod_data[0])
+    assert trained_on[2:] == [len(pyod_data[0])] * 2
 
 
 def test_paper_preset_and_overrides():
@@ -331,21 +315,21 @@ def test_paper_preset_and_overrides():
     assert clf.views_[0].preprocessor.mean_ is None
 
 
-def test_verbose_shows_progress(data, capsys):
-    SLA2P(random_state=0, verbose=1, **SMALL).fit(data[0][:60])
+def test_verbose_shows_progress(pyod_data, capsys, small_params):
+    SLA2P(random_state=0, verbose=1, **small_params).fit(pyod_data[0][:60])
     err = capsys.readouterr().err
     assert "SLA2P training" in err and "SLA2P scoring" in err
 
 
 @pytest.mark.parametrize("views", ["direction", "homogeneous", "both",
                                    ["homogeneous", "direction"]])
-def test_views(data, views):
-    clf = SLA2P(random_state=0, views=views, **SMALL).fit(data[0])
+def test_views(pyod_data, views, small_params):
+    clf = SLA2P(random_state=0, views=views, **small_params).fit(pyod_data[0])
     expected = views if isinstance(views, list) else {
         "direction": ["direction"], "homogeneous": ["homogeneous"],
         "both": ["direction", "homogeneous"]}[views]
     assert [v.name for v in clf.views_] == list(expected)
-    assert roc_auc_score(data[3], clf.decision_function(data[1])) > 0.9
+    assert roc_auc_score(pyod_data[3], clf.decision_function(pyod_data[1])) > 0.9
 
 
 def _view_scores(clf, X):
@@ -354,38 +338,38 @@ def _view_scores(clf, X):
     return [v.score(X, scoring, rows, resolve_device("cpu")) for v in clf.views_]
 
 
-def test_two_views_combine_standardised_scores(data):
-    both = SLA2P(views="both", random_state=0, **SMALL).fit(data[0])
+def test_two_views_combine_standardised_scores(pyod_data, small_params):
+    both = SLA2P(views="both", random_state=0, **small_params).fit(pyod_data[0])
     z = [(s - v.score_mean) / v.score_std
-         for v, s in zip(both.views_, _view_scores(both, data[1]))]
-    assert_allclose(both.decision_function(data[1]), np.maximum(*z), rtol=1e-6)
+         for v, s in zip(both.views_, _view_scores(both, pyod_data[1]))]
+    assert_allclose(both.decision_function(pyod_data[1]), np.maximum(*z), rtol=1e-6)
     # Each view's statistics are those of its own training scores.
-    train_raw = _view_scores(both, data[0])[0]
+    train_raw = _view_scores(both, pyod_data[0])[0]
     assert both.views_[0].score_mean == pytest.approx(train_raw.mean())
     assert both.views_[0].score_std == pytest.approx(train_raw.std())
 
 
-def test_one_view_keeps_the_raw_scale(data):
-    single = SLA2P(random_state=0, views="direction", **SMALL).fit(data[0])
-    assert_allclose(single.decision_scores_, _view_scores(single, data[0])[0], rtol=1e-6)
+def test_one_view_keeps_the_raw_scale(pyod_data, small_params):
+    single = SLA2P(random_state=0, views="direction", **small_params).fit(pyod_data[0])
+    assert_allclose(single.decision_scores_, _view_scores(single, pyod_data[0])[0], rtol=1e-6)
     # Log-probability scores are never negative; standardised ones would be.
     assert single.decision_scores_.min() >= 0
 
 
-def test_network_is_folded_once_and_never_moved(fitted, data):
+def test_network_is_folded_once_and_never_moved(fitted, pyod_data):
     for view in fitted.views_:
         assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in view.network.modules())
     before = [next(v.network.parameters()) for v in fitted.views_]
-    fitted.decision_function(data[1])
+    fitted.decision_function(pyod_data[1])
     assert [next(v.network.parameters()) for v in fitted.views_] == before
 
 
-def test_scoring_memory_is_bounded_by_the_chunk(data, monkeypatch):
+def test_scoring_memory_is_bounded_by_the_chunk(pyod_data, monkeypatch, small_params):
     # Scoring must never project more than score_batch_size rows at once
     # (rows x M x r values), whatever the number of rows scored.
     from pyod_sla2p.projections import ProjectionBank
 
-    clf = SLA2P(random_state=0, **SMALL).fit(data[0])
+    clf = SLA2P(random_state=0, **small_params).fit(pyod_data[0])
     seen = []
     original = ProjectionBank.project_all
 
@@ -394,24 +378,24 @@ def test_scoring_memory_is_bounded_by_the_chunk(data, monkeypatch):
         return original(self, x)
 
     monkeypatch.setattr(ProjectionBank, "project_all", spy)
-    X_big = np.tile(data[1], (20, 1))  # 2000 rows
+    X_big = np.tile(pyod_data[1], (20, 1))  # 2000 rows
     clf.set_params(score_batch_size=16)
     scores = clf.decision_function(X_big)
     assert max(seen) <= 16 and sum(seen) == 2 * len(X_big)  # two views
     assert_allclose(scores[:100], scores[100:200], rtol=1e-6, atol=1e-7)
 
 
-def test_failed_refit_leaves_the_fitted_model(fitted, data, monkeypatch):
+def test_failed_refit_leaves_the_fitted_model(fitted, pyod_data, monkeypatch):
     import pyod_sla2p.detector as detector_module
 
-    clf = clone(fitted).fit(data[0])
-    before = clf.decision_function(data[1])
+    clf = clone(fitted).fit(pyod_data[0])
+    before = clf.decision_function(pyod_data[1])
 
     def broken(*args, **kwargs):
         raise RuntimeError("training failed")
 
     monkeypatch.setattr(detector_module, "fit_view", broken)
     with pytest.raises(RuntimeError, match="training failed"):
-        clf.fit(data[0][:50])
-    assert_array_equal(clf.decision_function(data[1]), before)
-    assert len(clf.decision_scores_) == len(data[0])
+        clf.fit(pyod_data[0][:50])
+    assert_array_equal(clf.decision_function(pyod_data[1]), before)
+    assert len(clf.decision_scores_) == len(pyod_data[0])

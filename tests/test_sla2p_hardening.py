@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
-from pyod.utils.data import generate_data
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import cross_validate
 from sklearn.pipeline import make_pipeline
@@ -16,27 +15,13 @@ from sklearn.preprocessing import StandardScaler
 
 from pyod_sla2p import SLA2P
 
-SMALL = dict(n_projections=8, projection_dim=8, acc_threshold=0.5)
-
-
-@pytest.fixture(scope="module")
-def data():
-    X_train, X_test, y_train, y_test = generate_data(
-        n_train=200, n_test=100, n_features=5, contamination=0.1, random_state=42)
-    return X_train, X_test, y_train, y_test
-
-
-@pytest.fixture(scope="module")
-def fitted(data):
-    return SLA2P(random_state=0, **SMALL).fit(data[0])
-
 
 # ------------------------------------------------ 1. extreme magnitudes
 @pytest.mark.parametrize("factor", [1e300, 1e-300, 1e160])
-def test_extreme_magnitudes_keep_the_ranking(data, factor):
-    X, y = data[0], data[2]
-    reference = SLA2P(random_state=0, **SMALL).fit(X).decision_scores_
-    scaled = SLA2P(random_state=0, **SMALL).fit(X * factor)
+def test_extreme_magnitudes_keep_the_ranking(pyod_data, factor, small_params):
+    X, y = pyod_data[0], pyod_data[2]
+    reference = SLA2P(random_state=0, **small_params).fit(X).decision_scores_
+    scaled = SLA2P(random_state=0, **small_params).fit(X * factor)
     scores = scaled.decision_scores_
     assert np.isfinite(scores).all() and np.ptp(scores) > 0
     assert 0 < scaled.labels_.sum() < len(X)
@@ -44,35 +29,35 @@ def test_extreme_magnitudes_keep_the_ranking(data, factor):
     assert roc_auc_score(y, scores) == pytest.approx(roc_auc_score(y, reference), abs=0.02)
 
 
-def test_a_few_huge_rows_are_the_outliers(data):
-    X = data[0].copy()
+def test_a_few_huge_rows_are_the_outliers(pyod_data, small_params):
+    X = pyod_data[0].copy()
     X[:3] *= 1e160                      # a column's variance would overflow
-    clf = SLA2P(random_state=0, **SMALL).fit(X)
+    clf = SLA2P(random_state=0, **small_params).fit(X)
     assert np.isfinite(clf.decision_scores_).all()
     assert set(np.argsort(clf.decision_scores_)[-3:]) == {0, 1, 2}
 
 
-def test_values_near_the_float_limit(data):
-    X = data[0].copy()
+def test_values_near_the_float_limit(pyod_data, small_params):
+    X = pyod_data[0].copy()
     X[0, 0], X[1, 1] = 1.7e308, -1.7e308
-    clf = SLA2P(random_state=0, **SMALL).fit(X)
+    clf = SLA2P(random_state=0, **small_params).fit(X)
     assert np.isfinite(clf.decision_scores_).all()
     assert clf.labels_[0] == clf.labels_[1] == 1
     # Scoring rows far outside the training range stays finite, too.
-    assert np.isfinite(clf.decision_function(data[1] * 1e300)).all()
+    assert np.isfinite(clf.decision_function(pyod_data[1] * 1e300)).all()
 
 
-def test_scores_are_checked_after_fit_and_scoring(data, monkeypatch):
+def test_scores_are_checked_after_fit_and_scoring(pyod_data, monkeypatch, small_params):
     import pyod_sla2p.views as views_module
 
-    clf = SLA2P(random_state=0, **SMALL).fit(data[0])
+    clf = SLA2P(random_state=0, **small_params).fit(pyod_data[0])
     monkeypatch.setattr(views_module, "score_rows",
                         lambda *a, **k: np.full(a[1].shape[0], np.nan))
     with pytest.raises(ValueError, match="non-finite score"):
-        clf.decision_function(data[1])
+        clf.decision_function(pyod_data[1])
     monkeypatch.setattr(views_module, "score_rows", lambda *a, **k: np.ones(a[1].shape[0]))
     with pytest.raises(ValueError, match="same score"):
-        SLA2P(random_state=0, **SMALL).fit(data[0])
+        SLA2P(random_state=0, **small_params).fit(pyod_data[0])
 
 
 # ---------------------------------------- 2. non-finite hyperparameters
@@ -82,22 +67,22 @@ def test_scores_are_checked_after_fit_and_scoring(data, monkeypatch):
     {"optimizer_params": {"eps": float("inf")}},
     {"epsilon": 1e308},
 ])
-def test_non_finite_or_absurd_floats_are_rejected_before_training(data, params):
+def test_non_finite_or_absurd_floats_are_rejected_before_training(pyod_data, params, small_params):
     with pytest.raises(ValueError, match="must be .*finite number"):
-        SLA2P(**SMALL, **params).fit(data[0])
+        SLA2P(**small_params, **params).fit(pyod_data[0])
 
 
 # --------------------------------------------------- 3. atomic refit
-def test_numpy_float_contamination(data):
-    as_float = SLA2P(contamination=0.1, random_state=0, **SMALL).fit(data[0])
-    as_f32 = SLA2P(contamination=np.float32(0.1), random_state=0, **SMALL).fit(data[0])
+def test_numpy_float_contamination(pyod_data, small_params):
+    as_float = SLA2P(contamination=0.1, random_state=0, **small_params).fit(pyod_data[0])
+    as_f32 = SLA2P(contamination=np.float32(0.1), random_state=0, **small_params).fit(pyod_data[0])
     assert as_f32.threshold_ == pytest.approx(as_float.threshold_)
     assert_array_equal(as_f32.labels_, as_float.labels_)
-    assert_array_equal(as_f32.predict(data[1]), as_float.predict(data[1]))
-    assert_allclose(as_f32.predict_confidence(data[1]), as_float.predict_confidence(data[1]))
+    assert_array_equal(as_f32.predict(pyod_data[1]), as_float.predict(pyod_data[1]))
+    assert_allclose(as_f32.predict_confidence(pyod_data[1]), as_float.predict_confidence(pyod_data[1]))
 
 
-def test_failing_thresholder_leaves_the_previous_model(data):
+def test_failing_thresholder_leaves_the_previous_model(pyod_data, small_params):
     class Flaky:
         """Fits once, then fails (a PyThresh-style thresholder)."""
 
@@ -114,10 +99,10 @@ def test_failing_thresholder_leaves_the_previous_model(data):
         def predict(self, scores):
             return (scores > self.thresh_).astype(int)
 
-    clf = SLA2P(contamination=Flaky(), random_state=0, **SMALL).fit(data[0])
+    clf = SLA2P(contamination=Flaky(), random_state=0, **small_params).fit(pyod_data[0])
     state = (clf.decision_scores_.copy(), clf.threshold_, clf.labels_.copy(), clf.params_)
     with pytest.raises(RuntimeError, match="thresholder failed"):
-        clf.set_params(n_projections=4).fit(data[0][:50])
+        clf.set_params(n_projections=4).fit(pyod_data[0][:50])
     assert_array_equal(clf.decision_scores_, state[0])
     assert clf.threshold_ == state[1] and clf.params_ is state[3]
     assert_array_equal(clf.labels_, state[2])
@@ -125,15 +110,15 @@ def test_failing_thresholder_leaves_the_previous_model(data):
 
 
 # ---------------------------------------------------- 4. degenerate data
-def test_identical_rows_are_a_clear_error_not_an_endless_fit():
+def test_identical_rows_are_a_clear_error_not_an_endless_fit(small_params):
     X = np.tile([1.0, 2, 3, 4, 5], (60, 1))
     with pytest.raises(ValueError, match="identical"):
-        SLA2P(random_state=0, **SMALL).fit(X)
+        SLA2P(random_state=0, **small_params).fit(X)
 
 
-def test_one_sample_is_a_clear_error():
+def test_one_sample_is_a_clear_error(small_params):
     with pytest.raises(ValueError, match="at least 2 samples.*1 sample"):
-        SLA2P(**SMALL).fit(np.ones((1, 3)))
+        SLA2P(**small_params).fit(np.ones((1, 3)))
 
 
 def test_training_log_records_why_it_stopped(fitted):
@@ -141,65 +126,65 @@ def test_training_log_records_why_it_stopped(fitted):
 
 
 # ------------------------------------------------- 5. PyThresh objects
-def test_a_pythresh_thresholder_is_not_asked_for_its_parameters(data):
+def test_a_pythresh_thresholder_is_not_asked_for_its_parameters(pyod_data, small_params):
     from pythresh.thresholds.ocsvm import OCSVM
 
-    clf = SLA2P(contamination=OCSVM(), random_state=0, **SMALL).fit(data[0])
+    clf = SLA2P(contamination=OCSVM(), random_state=0, **small_params).fit(pyod_data[0])
     assert not [k for k in clf.params_ if "__" in k]
-    assert set(np.unique(clf.predict(data[1]))) <= {0, 1}
-    assert clf.predict_proba(data[1]).shape == (len(data[1]), 2)
+    assert set(np.unique(clf.predict(pyod_data[1]))) <= {0, 1}
+    assert clf.predict_proba(pyod_data[1]).shape == (len(pyod_data[1]), 2)
 
 
 # --------------------------------------------- 6. no shadowed score()
-def test_sklearn_tools_see_no_score_method(data):
-    X = data[0]
+def test_sklearn_tools_see_no_score_method(pyod_data, small_params):
+    X = pyod_data[0]
     assert not hasattr(SLA2P(), "score")
     with pytest.raises(AttributeError, match="score"):
-        make_pipeline(StandardScaler(), SLA2P(random_state=0, **SMALL)).fit(X).score(X)
+        make_pipeline(StandardScaler(), SLA2P(random_state=0, **small_params)).fit(X).score(X)
     with pytest.raises(TypeError, match="score"):
-        cross_validate(SLA2P(random_state=0, **SMALL), X, data[2], cv=2)
+        cross_validate(SLA2P(random_state=0, **small_params), X, pyod_data[2], cv=2)
 
 
 # ------------------------------------------------------ 7. input checks
-def test_sparse_input_says_it_is_sparse(fitted, data):
+def test_sparse_input_says_it_is_sparse(fitted, pyod_data, small_params):
     with pytest.raises(TypeError, match="Sparse data.*dense"):
-        SLA2P(**SMALL).fit(sp.csr_matrix(data[0]))
+        SLA2P(**small_params).fit(sp.csr_matrix(pyod_data[0]))
     with pytest.raises(TypeError, match="Sparse data"):
-        fitted.decision_function(sp.csr_matrix(data[1]))
+        fitted.decision_function(sp.csr_matrix(pyod_data[1]))
 
 
-def test_dataframe_column_names_are_kept_and_checked(data):
+def test_dataframe_column_names_are_kept_and_checked(pyod_data, small_params):
     columns = list("abcde")
-    frame = pd.DataFrame(data[0], columns=columns)
-    clf = SLA2P(random_state=0, **SMALL).fit(frame)
+    frame = pd.DataFrame(pyod_data[0], columns=columns)
+    clf = SLA2P(random_state=0, **small_params).fit(frame)
     assert list(clf.feature_names_in_) == columns
-    test = pd.DataFrame(data[1], columns=columns)
+    test = pd.DataFrame(pyod_data[1], columns=columns)
     assert_array_equal(clf.decision_function(test),
-                       clf.decision_function(data[1]))
+                       clf.decision_function(pyod_data[1]))
     with pytest.raises(ValueError, match="feature names should match.*order"):
         clf.decision_function(test[list("edcba")])
     with pytest.raises(ValueError, match="unseen at fit time: \\['z'\\]"):
         clf.decision_function(test.rename(columns={"a": "z"}))
     with pytest.warns(UserWarning, match="does not have valid feature names"):
-        clf.decision_function(data[1])
+        clf.decision_function(pyod_data[1])
     # Refitting on an array forgets the names.
-    assert not hasattr(clf.fit(data[0]), "feature_names_in_")
+    assert not hasattr(clf.fit(pyod_data[0]), "feature_names_in_")
 
 
-def test_every_public_method_takes_array_likes(fitted, data):
-    rows = data[1][:5].tolist()
-    expected = fitted.decision_function(data[1][:5])
+def test_every_public_method_takes_array_likes(fitted, pyod_data):
+    rows = pyod_data[1][:5].tolist()
+    expected = fitted.decision_function(pyod_data[1][:5])
     assert_allclose(fitted.decision_function(rows), expected)
-    assert_array_equal(fitted.predict(rows), fitted.predict(data[1][:5]))
+    assert_array_equal(fitted.predict(rows), fitted.predict(pyod_data[1][:5]))
     assert fitted.predict_proba(rows).shape == (5, 2)
     assert fitted.predict_proba(rows, method="unify").shape == (5, 2)
     assert fitted.predict_confidence(rows).shape == (5,)
 
 
-def test_confidence_and_probabilities_match_pyod(fitted, data):
+def test_confidence_and_probabilities_match_pyod(fitted, pyod_data):
     from pyod.models.base import BaseDetector
 
-    X = data[1]
+    X = pyod_data[1]
     assert_allclose(fitted.predict_confidence(X), BaseDetector.predict_confidence(fitted, X))
     for method in ("linear", "unify"):
         assert_allclose(fitted.predict_proba(X, method=method),
@@ -207,16 +192,16 @@ def test_confidence_and_probabilities_match_pyod(fitted, data):
 
 
 @pytest.mark.parametrize("y", ["continuous", "three_classes"])
-def test_y_is_ignored(data, y):
-    X = data[0]
+def test_y_is_ignored(pyod_data, y, small_params):
+    X = pyod_data[0]
     target = (np.linspace(0, 1, len(X)) if y == "continuous"
               else np.arange(len(X)) % 3)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # not even a warning: y is documented as ignored
-        clf = SLA2P(random_state=0, **SMALL).fit(X, target)
-    plain = SLA2P(random_state=0, **SMALL).fit(X)
+        clf = SLA2P(random_state=0, **small_params).fit(X, target)
+    plain = SLA2P(random_state=0, **small_params).fit(X)
     assert_array_equal(clf.decision_scores_, plain.decision_scores_)
-    assert clf.predict_proba(data[1]).shape == (len(data[1]), 2)
+    assert clf.predict_proba(pyod_data[1]).shape == (len(pyod_data[1]), 2)
 
 
 @pytest.mark.parametrize("X, error, message", [
@@ -226,6 +211,6 @@ def test_y_is_ignored(data, y):
     (np.array([[1.0, {"a": 1}], [2.0, 3.0]], dtype=object), TypeError,
      "argument must be a string.* number"),
 ])
-def test_messages_that_sklearn_checks_expect(X, error, message):
+def test_messages_that_sklearn_checks_expect(X, error, message, small_params):
     with pytest.raises(error, match=message):
-        SLA2P(**SMALL).fit(X)
+        SLA2P(**small_params).fit(X)
