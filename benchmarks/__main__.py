@@ -17,6 +17,7 @@ from pyod_sla2p.datasets import ADBENCH_FAMILIES
 
 from .protocols import PROTOCOLS, TEST_SIZE
 from .registry import DEFAULT_DETECTORS, REGISTRY
+from .resultsfile import STATUSES
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 
@@ -73,14 +74,17 @@ examples:
 """
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0 or math.isinf(value):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
-    return value
+def _positive(unit: str):
+    """An argparse type: a positive, finite number of ``unit``."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number of {unit}, got {text!r}") from None
+        if not value > 0 or math.isinf(value):
+            raise argparse.ArgumentTypeError(f"must be a positive number of {unit}, got {text!r}")
+        return value
+    return parse
 
 
 def _integer(accept, rule: str):
@@ -183,14 +187,20 @@ def build_parser() -> argparse.ArgumentParser:
                         "instead of locally; workers need this repository on their "
                         "PYTHONPATH (or run from its root) and the data at --data-dir")
     p.add_argument("--resume", action="store_true",
-                   help="continue a run in --out: skip cells with an ok row, rerun error and "
-                        "timeout cells (their new rows are appended and win over the old)")
+                   help="continue a run in --out: skip cells with an ok row, rerun the others "
+                        "(error, timeout, memory; their new rows are appended and win over "
+                        "the old)")
     p.add_argument("--overwrite", action="store_true",
                    help="start over in --out: an existing results.csv is moved to "
                         "results.previous.csv, which is deleted when the new run finishes")
-    p.add_argument("--timeout", type=_positive_float, default=1800.0, metavar="SECONDS",
+    p.add_argument("--timeout", type=_positive("seconds"), default=1800.0, metavar="SECONDS",
                    help="wall-clock limit per cell (load, fit and score); a cell past it is "
                         "killed and recorded with status timeout (default 1800)")
+    p.add_argument("--max-memory-gb", type=_positive("GB"), metavar="GB",
+                   help="resident memory limit per cell; a cell over it is killed and "
+                        "recorded with status memory (default: 80%% of the machine's memory "
+                        "shared by the cells that run at once on it; on Dask, of the "
+                        "worker's memory limit shared by its threads)")
     p.add_argument("--no-report", action="store_true",
                    help="do not write tables and plots at the end")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -267,15 +277,15 @@ def _run_config(args: argparse.Namespace, argv: List[str]):
     return RunConfig(suite=str(args.suite), datasets=datasets, detectors=detectors,
                      seeds=args.seeds, protocol=args.protocol, out=args.out.expanduser(),
                      data_dir=data_dir, n_jobs=args.n_jobs, scheduler=args.scheduler,
-                     timeout=args.timeout, threads_per_cell=args.threads_per_cell,
+                     timeout=args.timeout, max_memory_gb=args.max_memory_gb,
+                     threads_per_cell=args.threads_per_cell,
                      resume=args.resume, overwrite=args.overwrite,
                      progress=not args.no_progress, argv=argv)
 
 
 def _print_outcome(summary: Any, args: argparse.Namespace) -> None:
-    c = summary.counts
-    print(f"\n{summary.n_cells} cells: {c.get('ok', 0)} ok, {c.get('error', 0)} error, "
-          f"{c.get('timeout', 0)} timeout, {summary.n_skipped} skipped (resume); "
+    counts = ", ".join(f"{summary.counts.get(s, 0)} {s}" for s in STATUSES)
+    print(f"\n{summary.n_cells} cells: {counts}, {summary.n_skipped} skipped (resume); "
           f"wall time {summary.wall_seconds:.1f} s")
     if not args.no_report:
         from .report import ranking, write_report

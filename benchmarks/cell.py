@@ -55,6 +55,10 @@ class CellSpec:
     seed : int
     timeout : float
         Seconds for the whole cell (load, split, fit, score).
+    max_memory_gb : float or None
+        Resident memory of the cell's process above which it is killed;
+        None: a share of the memory of the machine that runs it
+        (:func:`benchmarks.isolation.default_memory_gb`).
     threads : int or None
         BLAS/torch threads of the child; None: CPU cores divided by the
         threads of the Dask worker (or 1).
@@ -77,6 +81,7 @@ class CellSpec:
     protocol: str
     seed: int
     timeout: float
+    max_memory_gb: Optional[float] = None
     threads: Optional[int] = 1
     preload: Tuple[str, ...] = field(default=())
     warm_up: bool = False

@@ -7,6 +7,8 @@ waits at most ``spec.timeout`` seconds:
 
 * an exception in the detector becomes an error row with its message;
 * a cell past its timeout is killed and becomes a ``timeout`` row;
+* a cell whose resident memory goes over ``spec.max_memory_gb`` is killed
+  and becomes a ``memory`` row;
 * a child that dies (segfault, out-of-memory kill) becomes an error row
   with its exit code and the tail of its output.
 
@@ -26,6 +28,16 @@ cell server and multiprocessing's resource tracker exit too.)
 ``peak_memory_mb`` is the child's peak resident set size (``ru_maxrss``,
 reset at the start of the child where Linux allows it): the cell's data
 and model plus the interpreter and libraries (about 0.4 GB).
+
+The memory limit is enforced from the parent, which reads the child's
+resident set size (psutil, a dependency of Dask) every
+:data:`POLL_SECONDS` while it waits. ``RLIMIT_AS`` in the child would be
+simpler but limits *virtual* memory: torch and the BLAS libraries reserve
+large virtual mappings that are never resident, so a cell would fail far
+below the limit, and an allocation refused inside C code fails anywhere
+(or crashes) instead of giving a clear ``memory`` row. The resident set
+counts the pages the child shares with the cell server (the preloaded
+libraries), not the processes the cell may start itself.
 """
 
 from __future__ import annotations
@@ -42,13 +54,20 @@ import threading
 import time
 from typing import Any, Dict, Optional, Sequence
 
+import psutil
+
 from .cell import CellSpec, one_line, run_cell_in_process
 
-__all__ = ["allow_cells", "failed_row", "run_cell_isolated", "start_cell_server", "stop_cells"]
+__all__ = ["allow_cells", "default_memory_gb", "failed_row", "run_cell_isolated",
+           "start_cell_server", "stop_cells"]
 
 _THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 _EXIT_ORPHANED = 70
+#: Seconds between two looks at a running cell's memory.
+POLL_SECONDS = 0.25
+#: The share of a machine's memory that the cells it runs at once may use together.
+MEMORY_SHARE = 0.8
 
 # ------------------------------------------------------------------ child side
 
@@ -185,13 +204,32 @@ def start_cell_server(preload: Sequence[str] = ()) -> None:
     proc.join()
 
 
-def _default_threads() -> int:
+def default_memory_gb(cells_at_once: int, memory_bytes: Optional[int] = None) -> float:
+    """The default per-cell memory limit: :data:`MEMORY_SHARE` of the memory, shared.
+
+    ``memory_bytes`` defaults to the machine's memory (or its container's
+    limit, as Dask reads it).
+    """
+    from distributed.system import MEMORY_LIMIT
+
+    return MEMORY_SHARE * (memory_bytes or MEMORY_LIMIT) / max(1, cells_at_once) / 2**30
+
+
+def _fill_machine_defaults(spec: CellSpec) -> CellSpec:
+    """Threads and memory limit left to the machine that runs the cell (a Dask worker).
+
+    A worker runs as many cells at once as it has threads; they share its
+    cores and its memory limit (the machine's memory if it has none).
+    """
     try:
         from distributed import get_worker
-        nthreads = int(get_worker().state.nthreads)
+        worker = get_worker()
+        slots, memory = max(1, int(worker.state.nthreads)), worker.memory_manager.memory_limit
     except Exception:  # noqa: BLE001 -- not on a Dask worker
-        nthreads = 1
-    return max(1, (os.cpu_count() or 1) // max(1, nthreads))
+        slots, memory = 1, None
+    return dataclasses.replace(
+        spec, threads=spec.threads or max(1, (os.cpu_count() or 1) // slots),
+        max_memory_gb=spec.max_memory_gb or default_memory_gb(slots, memory))
 
 
 def _log_tail(path: str, n: int = 300) -> str:
@@ -204,13 +242,41 @@ def _log_tail(path: str, n: int = 300) -> str:
         return ""
 
 
+def _rss_bytes(pid: int) -> int:
+    try:
+        return psutil.Process(pid).memory_info().rss
+    except psutil.Error:  # gone already: its end of the pipe tells the rest
+        return 0
+
+
+def _killed(proc: Any, status: str, message: str, **values: Any) -> Dict[str, Any]:
+    proc.kill()
+    proc.join(5)
+    return {"status": status, "error": message, **values}
+
+
+def _watch(proc: Any, receiver: Any, spec: CellSpec) -> Optional[Dict[str, Any]]:
+    """Wait until the child has sent or died; kill it past its time or memory limit."""
+    deadline = time.monotonic() + spec.timeout
+    limit = spec.max_memory_gb * 2**30 if spec.max_memory_gb else float("inf")
+    while not receiver.poll(max(0.0, min(POLL_SECONDS, deadline - time.monotonic()))):
+        if time.monotonic() >= deadline:
+            return _killed(proc, "timeout", f"timeout: the cell ran longer than "
+                                            f"{spec.timeout:g} s and was killed")
+        rss = _rss_bytes(proc.pid)
+        if rss > limit:
+            return _killed(proc, "memory", f"memory: the cell's resident memory reached "
+                           f"{rss / 2**30:.2f} GB, over the per-cell limit of "
+                           f"{spec.max_memory_gb:g} GB (--max-memory-gb), and it was killed",
+                           peak_memory_mb=rss / 2**20)
+    return None
+
+
 def _collect(proc: Any, receiver: Any, spec: CellSpec, log_path: str) -> Dict[str, Any]:
-    """Wait for the child's result; a timeout or a dead child becomes a result too."""
-    if not receiver.poll(spec.timeout):
-        proc.kill()
-        proc.join(5)
-        return {"status": "timeout",
-                "error": f"timeout: the cell ran longer than {spec.timeout:g} s and was killed"}
+    """Wait for the child's result; a limit hit or a dead child becomes a result too."""
+    stopped = _watch(proc, receiver, spec)
+    if stopped is not None:
+        return stopped
     try:
         result = receiver.recv()
     except (EOFError, OSError):  # the child died before sending
@@ -281,10 +347,10 @@ def run_cell_isolated(spec: CellSpec) -> Dict[str, Any]:
     dict
         One results row (every column of
         :data:`benchmarks.resultsfile.COLUMNS`), ``status`` one of
-        ``ok``, ``error``, ``timeout``.
+        ``ok``, ``error``, ``timeout``, ``memory``.
     """
-    if spec.threads is None:
-        spec = dataclasses.replace(spec, threads=_default_threads())
+    if spec.threads is None or spec.max_memory_gb is None:
+        spec = _fill_machine_defaults(spec)
     started = time.monotonic()
     result = _supervise(spec)
     return _row(spec, result, time.monotonic() - started)

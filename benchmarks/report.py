@@ -16,8 +16,8 @@ standard deviation over the seeds that succeeded, and a bottom block:
     tied detector wins).
 
 ``†`` marks a value computed from fewer seeds than were run; ``err`` a
-dataset where every seed failed (``error`` and ``timeout`` rows alike);
-``—`` a cell that was not run.
+dataset where every seed failed (``error``, ``timeout`` and ``memory``
+rows alike); ``—`` a cell that was not run.
 
 A run over several families of data (:func:`dataset_family`: tabular,
 image, text) gets the same tables and ranking per family as well
@@ -377,7 +377,8 @@ def _test_md(test: Dict[str, Any]) -> str:
             + " average-rank units.")
 
 
-_LIMIT_HIT = {"timeout": "it ran past the per-cell time limit (`--timeout`)"}
+_LIMIT_HIT = {"timeout": "it ran past the per-cell time limit (`--timeout`)",
+              "memory": "it went over the per-cell memory limit (`--max-memory-gb`)"}
 
 
 def _failures_md(failed: pd.DataFrame, config: Dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ warning.
 Columns (:data:`COLUMNS`): the key ``dataset, detector, protocol, seed``;
 the metrics ``roc_auc, average_precision, precision_at_n``; the costs
 ``fit_seconds, score_seconds, peak_memory_mb``; ``error`` (empty when the
-cell succeeded); then ``status`` (``ok``/``error``/``timeout``),
+cell succeeded); then ``status`` (``ok``/``error``/``timeout``/``memory``),
 ``n_train, n_test, n_features, n_outliers_test``, ``params`` (the user's
 overrides as JSON), ``wall_seconds`` (the whole cell, process start
 included), ``host`` and ``finished_at`` (UTC, ISO 8601).
@@ -49,7 +49,7 @@ CELL_KEY = ("dataset", "detector", "protocol", "seed")
 METRIC_COLUMNS = ("roc_auc", "average_precision", "precision_at_n")
 SECONDS_COLUMNS = ("fit_seconds", "score_seconds", "peak_memory_mb", "wall_seconds")
 COUNT_COLUMNS = ("n_train", "n_test", "n_features", "n_outliers_test")
-STATUSES = ("ok", "error", "timeout")
+STATUSES = ("ok", "error", "timeout", "memory")
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?([+-]\d\d:\d\d|Z)")
 
 
@@ -124,7 +124,7 @@ def row_problem(fields: List[str]) -> Optional[str]:
     if row["status"] == "ok" and (row["error"] or not all(row[c] for c in METRIC_COLUMNS)
                                   or not row["fit_seconds"]):
         problems.append("an ok row without its metrics and fit time, or with an error")
-    if row["status"] in ("error", "timeout") and not row["error"]:
+    if row["status"] != "ok" and not row["error"]:
         problems.append(f"a {row['status']} row without an error message")
     return "; ".join(problems) or None
 

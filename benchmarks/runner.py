@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .cell import CellSpec
-from .isolation import allow_cells, failed_row, run_cell_isolated, start_cell_server, stop_cells
+from .isolation import (allow_cells, default_memory_gb, failed_row, run_cell_isolated,
+                        start_cell_server, stop_cells)
 from .protocols import PROTOCOLS
 from .resultsfile import ResultsWriter, latest_rows, read_rows
 from .runconfig import command_line, machine, write_run_config
@@ -74,6 +75,9 @@ class RunConfig:
         Dask scheduler address; when set, ``n_jobs`` is ignored.
     timeout : float
         Seconds per cell.
+    max_memory_gb : float or None
+        Resident memory per cell; None: a share of the machine's memory
+        (:func:`benchmarks.isolation.default_memory_gb`).
     threads_per_cell : int or None
         None: cores // parallel cells.
     resume, overwrite, progress : bool
@@ -91,6 +95,7 @@ class RunConfig:
     n_jobs: int = -1
     scheduler: Optional[str] = None
     timeout: float = 1800.0
+    max_memory_gb: Optional[float] = None
     threads_per_cell: Optional[int] = None
     resume: bool = False
     overwrite: bool = False
@@ -142,16 +147,18 @@ def effective_n_jobs(n_jobs: int) -> int:
     return n_jobs if n_jobs > 0 else max(1, (os.cpu_count() or 1) + 1 + n_jobs)
 
 
-def _parallelism(cfg: RunConfig) -> Tuple[Optional[int], Optional[int]]:
-    """``(cells at once, threads per cell)``; on Dask both are decided by the workers."""
+def _parallelism(cfg: RunConfig) -> Tuple[Optional[int], Optional[int], Optional[float]]:
+    """``(cells at once, threads per cell, GB per cell)``; on Dask the workers decide."""
     if cfg.scheduler:
-        return None, cfg.threads_per_cell
+        return None, cfg.threads_per_cell, cfg.max_memory_gb
     n_grid = len(cfg.datasets) * len(cfg.detectors) * len(cfg.seeds)
     n_parallel = max(1, min(effective_n_jobs(cfg.n_jobs), n_grid))
-    return n_parallel, cfg.threads_per_cell or max(1, (os.cpu_count() or 1) // n_parallel)
+    return (n_parallel, cfg.threads_per_cell or max(1, (os.cpu_count() or 1) // n_parallel),
+            cfg.max_memory_gb or default_memory_gb(n_parallel))
 
 
-def build_grid(cfg: RunConfig, threads: Optional[int]) -> List[CellSpec]:
+def build_grid(cfg: RunConfig, threads: Optional[int],
+               max_memory_gb: Optional[float] = None) -> List[CellSpec]:
     """All cells of a run: for each dataset, each seed, each detector."""
     preload = sorted({d.estimator.partition(":")[0] for d in cfg.detectors})
     if any(d.warm_up for d in cfg.detectors):
@@ -160,7 +167,8 @@ def build_grid(cfg: RunConfig, threads: Optional[int]) -> List[CellSpec]:
                      estimator=det.estimator, kwargs=dict(det.kwargs),
                      params_json=det.params_json(), seed_param=det.seed_param,
                      n_features_param=det.n_features_param, protocol=cfg.protocol, seed=seed,
-                     timeout=cfg.timeout, threads=threads, preload=tuple(preload),
+                     timeout=cfg.timeout, max_memory_gb=max_memory_gb, threads=threads,
+                     preload=tuple(preload),
                      warm_up=det.warm_up)
             for name, source in cfg.datasets for seed in cfg.seeds for det in cfg.detectors]
 
@@ -296,7 +304,8 @@ def _versions() -> Dict[str, str]:
     return out
 
 
-def _record_config(cfg: RunConfig, n_cells: int, threads: Optional[int]) -> None:
+def _record_config(cfg: RunConfig, n_cells: int, threads: Optional[int],
+                   max_memory_gb: Optional[float]) -> None:
     info = machine()
     invocation = {
         "command": command_line(cfg.argv),
@@ -308,6 +317,7 @@ def _record_config(cfg: RunConfig, n_cells: int, threads: Optional[int]) -> None
     config = {"suite": cfg.suite, "data_dir": cfg.data_dir,
               "datasets": [{"name": n, "source": s} for n, s in cfg.datasets],
               "protocol": cfg.protocol, "seeds": cfg.seeds, "timeout": cfg.timeout,
+              "max_memory_gb": max_memory_gb,
               "detectors": [d.as_dict() for d in cfg.detectors], "n_cells": n_cells}
     write_run_config(cfg.out, config, invocation, resume=cfg.resume)
 
@@ -365,8 +375,8 @@ def run_benchmark(cfg: RunConfig, announce: Optional[Callable[[int, int], None]]
     if cfg.protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {cfg.protocol!r}")
     start = time.monotonic()
-    n_parallel, threads = _parallelism(cfg)
-    cells = build_grid(cfg, threads)
+    n_parallel, threads, max_memory_gb = _parallelism(cfg)
+    cells = build_grid(cfg, threads, max_memory_gb)
     if cfg.scheduler:
         check_scheduler_address(cfg.scheduler)
     check_out_dir(cfg.out)
@@ -376,7 +386,7 @@ def run_benchmark(cfg: RunConfig, announce: Optional[Callable[[int, int], None]]
         previous = cfg.out / PREVIOUS_NAME
         if cfg.overwrite and results_path.exists():
             os.replace(results_path, previous)
-        _record_config(cfg, len(cells), threads)
+        _record_config(cfg, len(cells), threads, max_memory_gb)
         if announce is not None:
             announce(len(cells), len(todo))
         allow_cells()

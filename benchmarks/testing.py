@@ -4,7 +4,7 @@ They live in the package (not in the tests) so that worker processes, Dask
 workers included, can import them by ``"benchmarks.testing:Name"``.
 Register one for a test with::
 
-    from benchmarks.detectors import register_detector
+    from benchmarks.registry import register_detector
     register_detector("test-sleep", "benchmarks.testing:SleepDetector")
 """
 
@@ -74,3 +74,20 @@ class CrashDetector(_Simple):
     def fit(self, X, y=None):
         os.kill(os.getpid(), signal.SIGKILL)
         return self  # pragma: no cover
+
+
+class MemoryHog(_Simple):
+    """Allocates ``mb`` megabytes in ``fit``, 64 MB at a time, and holds them ``hold`` seconds."""
+
+    def __init__(self, mb=2048, hold=30.0, contamination=0.1, random_state=None):
+        super().__init__(contamination=contamination, random_state=random_state)
+        self.mb = mb
+        self.hold = hold
+
+    def fit(self, X, y=None):
+        blocks = []
+        for _ in range(self.mb // 64):
+            blocks.append(np.ones(64 * 2**20 // 8))  # written, so resident
+            time.sleep(0.01)  # as a real computation grows: the supervisor sees it on the way
+        time.sleep(self.hold)
+        return super().fit(X, y)

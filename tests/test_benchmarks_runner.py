@@ -212,6 +212,51 @@ def test_timeout_kills_the_cell_and_the_run_goes_on(suite, tmp_path, registered)
     assert all(r["status"] == "ok" for r in rows if r["detector"] == "test-mean")
 
 
+def test_a_cell_over_the_memory_limit_is_a_memory_row_and_the_run_goes_on(suite, tmp_path,
+                                                                        registered):
+    registered("test-hog", "benchmarks.testing:MemoryHog")
+    registered("test-mean", "benchmarks.testing:MeanDistance")
+    argv = ["--suite", str(suite), "--detectors", "test-hog:mb=2048:hold=30,test-mean", "--seeds",
+            "0", "--max-memory-gb", "1", "--out", str(tmp_path), "--n-jobs", "2", "--no-progress"]
+    start = time.monotonic()
+    assert main(argv) == 0
+    assert time.monotonic() - start < 40  # the hogs were stopped, not left to hold 30 s
+    rows = read(tmp_path / "results.csv")
+    hogs = [r for r in rows if r["detector"] == "test-hog"]
+    assert len(hogs) == 2 and len(rows) == 4
+    for r in hogs:
+        assert r["status"] == "memory", r["error"]
+        assert "over the per-cell limit of 1 GB (--max-memory-gb)" in r["error"]
+        assert 1024 < float(r["peak_memory_mb"]) < 2048 + 1024
+        assert float(r["wall_seconds"]) < 20
+    assert all(r["status"] == "ok" for r in rows if r["detector"] == "test-mean")
+    assert json.loads((tmp_path / "run_config.json").read_text())["max_memory_gb"] == 1.0
+    summary = (tmp_path / "summary.md").read_text()
+    assert "2 ok, 0 error, 0 timeout, 2 memory cells" in summary
+    assert "went over the per-cell memory limit" in summary
+    failed = [line.split("|")[1:5] for line in summary.splitlines()
+              if line.startswith(("| alpha", "| beta"))]
+    assert [[f.strip() for f in cells] for cells in failed] == [
+        ["alpha", "test-hog", "0", "memory"], ["beta", "test-hog", "0", "memory"]]
+    with open(tmp_path / "table_roc_auc.csv", newline="") as fh:
+        table = {row["dataset"]: row for row in csv.DictReader(fh)}
+    assert (table["avg rank"]["test-hog"], table["avg rank"]["test-mean"]) == ("2", "1")
+    md = (tmp_path / "table_roc_auc.md").read_text().splitlines()
+    assert [line.split("|")[-2].strip() for line in md if line.startswith(("| alpha", "| beta"))
+            ] == ["err", "err"]
+    # --resume reruns memory cells like error cells: their new rows are appended.
+    assert main(argv + ["--resume", "--no-report"]) == 0
+    rows = read(tmp_path / "results.csv")
+    assert [r["status"] for r in rows[4:]] == ["memory", "memory"]
+
+
+def test_the_default_memory_limit_is_a_share_of_the_machine(base_run):
+    from benchmarks.isolation import MEMORY_SHARE
+    from distributed.system import MEMORY_LIMIT
+    config = json.loads((base_run / "run_config.json").read_text())
+    assert config["max_memory_gb"] == pytest.approx(MEMORY_SHARE * MEMORY_LIMIT / 2 / 2**30)
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--detectors", "isoforest"], "unknown detector 'isoforest'. Did you mean 'iforest'"),
     (["--detectors", "lof:n_neighbours=3"], "unknown parameter 'n_neighbours'"),
@@ -220,6 +265,8 @@ def test_timeout_kills_the_cell_and_the_run_goes_on(suite, tmp_path, registered)
     (["--seeds", "0,x"], "bad seeds '0,x'"),
     (["--seeds", "1,1"], "a seed is repeated"),
     (["--timeout", "0"], "must be a positive number of seconds"),
+    (["--max-memory-gb", "-1"], "must be a positive number of GB"),
+    (["--max-memory-gb", "lots"], "expected a number of GB"),
     (["--n-jobs", "0"], "must not be 0"),
     (["--suite", "oddz"], "unknown suite 'oddz'. Did you mean 'odds'"),
     (["--datasets", "nope"], "not in suite 'builtin'"),
