@@ -184,8 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "cells; on Dask: cores // threads of the worker)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run the cells on a Dask distributed cluster (e.g. tcp://host:8786) "
-                        "instead of locally; workers need this repository on their "
-                        "PYTHONPATH (or run from its root) and the data at --data-dir")
+                        "instead of locally; the scheduler and every worker need pyod-sla2p "
+                        "and this repository on their PYTHONPATH, and the workers the data "
+                        "at --data-dir (or their $PYOD_SLA2P_DATA); checked before anything "
+                        "is submitted")
     p.add_argument("--resume", action="store_true",
                    help="continue a run in --out: skip cells with an ok row, rerun the others "
                         "(error, timeout, memory; their new rows are appended and win over "
@@ -305,6 +307,7 @@ def _run(argv: List[str]) -> int:
     if args.list_detectors:
         print(_list_detectors())
         return 0
+    from .cluster import ClusterError
     from .resultsfile import ResultsFileError
     from .runner import RunError, run_benchmark
 
@@ -321,7 +324,7 @@ def _run(argv: List[str]) -> int:
 
     try:
         summary = run_benchmark(cfg, announce)
-    except (RunError, ResultsFileError) as exc:
+    except (RunError, ResultsFileError, ClusterError) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished cells are in {cfg.out / 'results.csv'}; rerun the same "

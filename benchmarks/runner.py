@@ -3,13 +3,13 @@
 A run is ``datasets x detectors x seeds`` for one protocol. Every cell goes
 through :func:`benchmarks.isolation.run_cell_isolated`, locally on a pool of
 ``n_jobs`` joblib threads (each thread supervises one child process) or on a
-Dask cluster with ``client.submit``; rows are appended in the order cells
-finish.
+Dask cluster with ``client.submit`` (:mod:`benchmarks.cluster`); rows are
+appended in the order cells finish.
 
 Nothing already in ``results.csv`` is lost. Everything that can fail before
-the first cell -- the output folder, an existing results file, the
-parameters of its rows, the Dask scheduler -- is checked before the file is
-touched. ``resume=True`` skips the cells whose latest row is ``ok`` (those
+the first cell -- the Dask cluster (checked first, so that a failure leaves
+no new folder), the output folder, an existing results file, the parameters
+of its rows -- is checked before the file is touched. ``resume=True`` skips the cells whose latest row is ``ok`` (those
 rows must have been produced with the same overrides, the ``params``
 column) and appends new rows for the others; the latest row of a cell wins
 when the file is read. ``overwrite=True`` moves an existing file aside to
@@ -24,13 +24,13 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .cell import CellSpec
+from .cluster import connect, dask_backend
 from .isolation import (allow_cells, default_memory_gb, failed_row, run_cell_isolated,
                         start_cell_server, stop_cells)
 from .protocols import PROTOCOLS
@@ -43,8 +43,6 @@ __all__ = ["RunConfig", "RunError", "RunSummary", "build_grid", "dataset_sources
 
 RESULTS_NAME = "results.csv"
 PREVIOUS_NAME = "results.previous.csv"
-#: Seconds to wait for a Dask scheduler before giving up.
-SCHEDULER_TIMEOUT = 20.0
 
 #: A function that runs cells and yields their rows as they finish.
 Backend = Callable[[Sequence[CellSpec]], Iterator[Dict[str, Any]]]
@@ -243,52 +241,14 @@ def _local_backend(n_jobs: int) -> Backend:
     return run
 
 
-def _dask_backend(client: Any) -> Backend:
-    def run(cells: Sequence[CellSpec]) -> Iterator[Dict[str, Any]]:
-        from distributed import as_completed
-
-        run_id = uuid.uuid4().hex[:8]
-        futures = {client.submit(run_cell_isolated, cell, key=f"benchmark-cell-{run_id}-{i}",
-                                 pure=False): cell for i, cell in enumerate(cells)}
-        try:
-            for fut in as_completed(list(futures), loop=client.loop):
-                try:
-                    yield fut.result()
-                except Exception as exc:  # noqa: BLE001 -- worker lost, import error...
-                    yield failed_row(futures[fut], f"dask task failed: {type(exc).__name__}: {exc}")
-        finally:
-            client.cancel(list(futures))
-    return run
-
-
-def check_scheduler_address(address: str) -> None:
-    """Raise RunError unless ``address`` is a Dask address like ``tcp://host:8786``."""
-    from distributed.comm.addressing import parse_address, parse_host_port
-
-    try:
-        scheme, location = parse_address(address, strict=True)
-        if scheme in ("tcp", "tls"):
-            parse_host_port(location)
-    except (ValueError, TypeError) as exc:
-        raise RunError(f"bad --scheduler {address!r}: {exc}; expected an address like "
-                       "tcp://host:8786") from None
-
-
 @contextlib.contextmanager
 def _backend(cfg: RunConfig, n_parallel: Optional[int]) -> Iterator[Backend]:
-    """The backend of ``cfg``; a Dask scheduler is connected to now, or RunError."""
+    """The backend of ``cfg``; a Dask cluster is connected to and checked now."""
     if not cfg.scheduler:
         yield _local_backend(n_parallel or 1)
         return
-    from distributed import Client
-
-    try:
-        client = Client(cfg.scheduler, timeout=SCHEDULER_TIMEOUT, set_as_default=False)
-    except Exception as exc:  # noqa: BLE001 -- OSError, TimeoutError, ValueError...
-        raise RunError(f"cannot reach the Dask scheduler at {cfg.scheduler}: "
-                       f"{type(exc).__name__}: {exc}".rstrip(": ")) from None
-    with client:
-        yield _dask_backend(client)
+    with connect(cfg.scheduler, cfg.suite, cfg.data_dir, [s for _, s in cfg.datasets]) as client:
+        yield dask_backend(client)
 
 
 # ------------------------------------------------------------------ the run
@@ -366,9 +326,9 @@ def run_benchmark(cfg: RunConfig, announce: Optional[Callable[[int, int], None]]
 
     Raises
     ------
-    RunError, ResultsFileError
+    RunError, ResultsFileError, ClusterError
         The run cannot start (see :func:`check_out_dir`, :func:`cells_to_run`,
-        an unreachable scheduler); nothing on disk was changed.
+        :func:`benchmarks.cluster.connect`); nothing on disk was changed.
     KeyboardInterrupt
         After killing the running cells; the finished rows are on disk.
     """
@@ -377,12 +337,10 @@ def run_benchmark(cfg: RunConfig, announce: Optional[Callable[[int, int], None]]
     start = time.monotonic()
     n_parallel, threads, max_memory_gb = _parallelism(cfg)
     cells = build_grid(cfg, threads, max_memory_gb)
-    if cfg.scheduler:
-        check_scheduler_address(cfg.scheduler)
-    check_out_dir(cfg.out)
-    todo = cells_to_run(cfg, cells)
     results_path = cfg.out / RESULTS_NAME
-    with _backend(cfg, n_parallel) as backend:
+    with _backend(cfg, n_parallel) as backend:  # a cluster is checked before --out
+        check_out_dir(cfg.out)
+        todo = cells_to_run(cfg, cells)
         previous = cfg.out / PREVIOUS_NAME
         if cfg.overwrite and results_path.exists():
             os.replace(results_path, previous)

@@ -1,4 +1,6 @@
-"""The benchmark command end to end: results, resume, failures, timeout, Dask.
+"""The benchmark command end to end: results, resume, failures, timeout, memory.
+
+Dask clusters: test_benchmarks_cluster.py.
 
 The grid is tiny (two 200-row datasets, fast detectors, 1-2 seeds) so the
 whole file runs in well under a minute on two cores.
@@ -296,23 +298,6 @@ def test_help_and_report_subcommand(base_run, tmp_path, capsys):
     assert main(["report", "--out", str(tmp_path / "missing")]) == 2
 
 
-def test_dask_cluster_gives_the_local_metrics(base_run, suite, tmp_path):
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
-        rc = main(["--suite", str(suite), "--detectors", f"iforest,{SMALL_SLA2P}", "--seeds",
-                   "0", "--out", str(tmp_path), "--scheduler", cluster.scheduler_address,
-                   "--threads-per-cell", "1", "--no-progress", "--no-report"])
-    assert rc == 0
-    remote = read(tmp_path / "results.csv")
-    local = {key(r): r for r in read(base_run / "results.csv")}
-    assert len(remote) == 4
-    for row in remote:
-        assert row["status"] == "ok", row["error"]
-        for m in METRICS:
-            assert float(row[m]) == pytest.approx(float(local[key(row)][m]), rel=1e-12)
-
-
 def test_transductive_fits_and_scores_all_rows(suite, tmp_path):
     rc = main(["--suite", str(suite), "--datasets", "beta", "--detectors", "iforest,knn",
                "--protocol", "transductive", "--seeds", "0", "--out", str(tmp_path),
@@ -346,8 +331,8 @@ def test_resume_keeps_every_old_row(base_run, suite, tmp_path):
 def test_unreachable_scheduler_changes_nothing(base_run, suite, tmp_path, monkeypatch, capsys,
                                                mode):
     import socket
-    import benchmarks.runner as runner
-    monkeypatch.setattr(runner, "SCHEDULER_TIMEOUT", 2, raising=False)
+    import benchmarks.cluster as cluster
+    monkeypatch.setattr(cluster, "SCHEDULER_TIMEOUT", 2)
     with socket.socket() as s:  # a free port, with nothing listening once closed
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
