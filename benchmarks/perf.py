@@ -1,6 +1,6 @@
 """Speed, scaling and memory of SLA2P (issue: "Speed and scale").
 
-Two measurements, each printed and written to ``--out``:
+Three measurements, each printed and written to ``--out``:
 
 * ``scaling``: synthetic data with ``--features`` features (Gaussian inliers,
   5 % uniform outliers) at each size in ``--sizes``; fit seconds (which
@@ -12,10 +12,15 @@ Two measurements, each printed and written to ``--out``:
   PyOD's DeepSVDD, AutoEncoder and IForest on the ODDS suite (inductive
   split, one seed, one cell at a time, via the runner into
   ``OUT/perf_odds``), with the time ratios.
+* ``large``: SLA2P beside IForest and PyOD's AutoEncoder on ADBench's
+  largest tabular sets (donors, 619k x 10, and http, 567k x 3): fit and score
+  seconds and each cell's peak resident memory, via the runner into
+  ``OUT/perf_large``; added to an existing ``perf.json``.
 
 Run from the repository root::
 
     python -m benchmarks.perf --odds --data-dir ../shared/datasets --out benchmarks/results
+    python -m benchmarks.perf large --data-dir ../shared/datasets --out benchmarks/results
     python -m benchmarks.perf report --out benchmarks/results   # perf.md from perf.json
 
 Each size runs in its own subprocess so its peak memory is its own.
@@ -121,6 +126,40 @@ def odds_table(run_dir):
     return table.reset_index()
 
 
+LARGE_DATASETS = ("11_donors", "16_http")
+LARGE_DETECTORS = ("sla2p", "iforest", "autoencoder")
+
+
+def _run_grid(run_dir, data_dir, extra_args):
+    """One cell at a time through the runner, so each detector has the machine."""
+    args = [*extra_args, "--n-jobs", "1", "--out", str(run_dir), "--overwrite",
+            "--no-progress"]
+    if data_dir:
+        args += ["--data-dir", str(data_dir)]
+    subprocess.run([sys.executable, "-m", "benchmarks", *args], check=True)
+    return args
+
+
+def large_table(run_dir):
+    """Per dataset and detector: fit and score seconds, peak memory, ROC-AUC, status."""
+    res = read_frame(Path(run_dir) / "results.csv")
+    cols = ["dataset", "detector", "status", "n_train", "n_test", "fit_seconds",
+            "score_seconds", "peak_memory_mb", "roc_auc"]
+    return res[cols].sort_values(["dataset", "detector"]).reset_index(drop=True)
+
+
+def run_large(data_dir, out, seed=0, timeout=3600):
+    """SLA2P, IForest and AutoEncoder on donors and http (inductive split, one seed)."""
+    args = _run_grid(Path(out) / "perf_large", data_dir,
+                     ["--suite", "adbench", "--datasets", ",".join(LARGE_DATASETS),
+                      "--seeds", str(seed), "--detectors", ",".join(LARGE_DETECTORS),
+                      "--timeout", str(timeout)])
+    table = large_table(Path(out) / "perf_large")
+    print(table.to_string(index=False))
+    return {"command": command_line(args), "seed": seed,
+            "cells": table.to_dict(orient="records")}
+
+
 def run_odds(data_dir, out, seed=0):
     """SLA2P beside DeepSVDD, AutoEncoder and IForest on ODDS, via the runner.
 
@@ -128,11 +167,8 @@ def run_odds(data_dir, out, seed=0):
     machine; returns per-detector totals and the ratios to SLA2P.
     """
     run_dir = Path(out) / "perf_odds"
-    args = ["--suite", "odds", "--seeds", str(seed), "--detectors", ",".join(ODDS_DETECTORS),
-            "--n-jobs", "1", "--out", str(run_dir), "--overwrite", "--no-progress"]
-    if data_dir:
-        args += ["--data-dir", str(data_dir)]
-    subprocess.run([sys.executable, "-m", "benchmarks", *args], check=True)
+    args = _run_grid(run_dir, data_dir, ["--suite", "odds", "--seeds", str(seed),
+                                         "--detectors", ",".join(ODDS_DETECTORS)])
     table = odds_table(run_dir)
     for row in table.itertuples():
         print(f"  {row.detector:12s} fit+score {row.total_seconds:8.1f}s  "
@@ -159,6 +195,15 @@ def write_markdown(report, path):
                   "fit + score seconds of the cells that succeeded", "",
                   pipe_table(["detector", "fit+score s", "ratio to SLA2P", "mean ROC-AUC",
                               "failed cells"], rows)]
+    if "large" in report:
+        rows = [[c["dataset"], c["detector"], c["status"], f"{c['n_train']:,.0f}",
+                 f"{c['n_test']:,.0f}", _maybe(c["fit_seconds"], ".1f"),
+                 _maybe(c["score_seconds"], ".1f"), _maybe(c["peak_memory_mb"], ",.0f"),
+                 _maybe(c["roc_auc"], ".4f")] for c in report["large"]["cells"]]
+        lines += [f"## Large ADBench sets (inductive split, seed {report['large']['seed']}, "
+                  "one cell at a time)", "", f"Command: `{report['large']['command']}`", "",
+                  pipe_table(["dataset", "detector", "status", "train rows", "test rows",
+                              "fit s", "score s", "peak RSS MB", "ROC-AUC"], rows), ""]
     first = report["scaling"][0]
     rows = [[f"{r['rows']:,}", f"{r['fit_seconds']:.2f}", f"{r['score_seconds']:.2f}",
              f"{r['score_rows_per_second']:,.0f}", f"{r['peak_rss_mb']:,.0f}"]
@@ -168,6 +213,15 @@ def write_markdown(report, path):
               f"Log-log slope of seconds against rows: fit {report['fit_exponent']:.2f}, "
               f"score {report['score_exponent']:.2f} (1.00 = linear).", ""]
     Path(path).write_text("\n".join(lines))
+
+
+def _maybe(value, spec):
+    """A number formatted, or a dash for a cell that did not produce it."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return "-"
+    return "-" if value != value else format(value, spec)
 
 
 def rewrite_report(out):
@@ -194,6 +248,15 @@ def main(argv=None):
                         help="also time SLA2P, DeepSVDD, AutoEncoder and IForest on ODDS")
     parser.add_argument("--data-dir", default=None, help="holds odds/ (for --odds)")
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["large"]:
+        args = parser.parse_args(argv[1:])
+        out = Path(args.out or "benchmarks/results")
+        report = json.loads((out / "perf.json").read_text())
+        report["large"] = run_large(args.data_dir, out)
+        report["large"]["command"] = command_line(argv, "benchmarks.perf")
+        (out / "perf.json").write_text(json.dumps(report, indent=2) + "\n")
+        write_markdown(report, out / "perf.md")
+        return 0
     if argv[:1] == ["report"]:
         out = parser.parse_args(argv[1:]).out or "benchmarks/results"
         rewrite_report(out)
