@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import uuid
+from pathlib import Path
 from typing import Any, Dict, Iterator, Optional, Sequence
 
 from .cell import CellSpec, one_line
@@ -86,8 +87,10 @@ def _check_imports(client: Any, address: str) -> None:
 
 def _check_data(client: Any, suite: str, data_dir: Optional[str],
                 sources: Sequence[str]) -> None:
-    from pyod_sla2p.datasets import suite_members
+    from pyod_sla2p.datasets import SUITES, suite_members
 
+    if suite not in SUITES:  # a directory: the workers' working directory is not ours
+        suite = str(Path(suite).expanduser().resolve())
     listed = client.run(suite_members, suite, data_dir=data_dir, on_error="return")
     for worker, members in listed.items():
         if isinstance(members, BaseException):

@@ -9,11 +9,12 @@ appended in the order cells finish.
 Nothing already in ``results.csv`` is lost. Everything that can fail before
 the first cell -- the Dask cluster (checked first, so that a failure leaves
 no new folder), the output folder, an existing results file, the parameters
-of its rows -- is checked before the file is touched. ``resume=True`` skips the cells whose latest row is ``ok`` (those
-rows must have been produced with the same overrides, the ``params``
-column) and appends new rows for the others; the latest row of a cell wins
-when the file is read. ``overwrite=True`` moves an existing file aside to
-``results.previous.csv`` and deletes it only once the new run has finished.
+of its rows -- is checked before the file is touched. ``resume=True`` skips
+the cells whose latest row is ``ok`` (those rows must have been produced
+with the same overrides, the ``params`` column) and appends new rows for
+the others; the latest row of a cell wins when the file is read.
+``overwrite=True`` moves an existing file aside to ``results.previous.csv``
+and deletes it only once the new run has finished.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 
 from .cell import CellSpec
 from .cluster import connect, dask_backend
-from .isolation import (allow_cells, default_memory_gb, failed_row, run_cell_isolated,
-                        start_cell_server, stop_cells)
+from .isolation import (allow_cells, default_memory_gb, run_cell_isolated, start_cell_server,
+                        stop_cells)
 from .protocols import PROTOCOLS
 from .resultsfile import ResultsWriter, latest_rows, read_rows
 from .runconfig import command_line, machine, write_run_config

@@ -26,7 +26,8 @@ def test_the_adbench_grid_is_every_file_present_default_detectors_inductive(data
 
 
 def test_an_adbench_run_is_reported_overall_and_per_family(data_dir, tmp_path):
-    datasets = "14_glass,CV_by_ViT:MVTec-AD_bottle,CV_by_ResNet18:MVTec-AD_bottle,NLP_by_BERT:20news_3"
+    datasets = ("14_glass,CV_by_ViT:MVTec-AD_bottle,CV_by_ResNet18:MVTec-AD_bottle,"
+                "NLP_by_BERT:20news_3")
     rc = main(["--suite", "adbench", "--data-dir", str(data_dir), "--datasets", datasets,
                "--detectors", "iforest,ecod", "--seeds", "0", "--out", str(tmp_path),
                "--n-jobs", "2", "--no-progress"])

@@ -159,11 +159,10 @@ def test_a_worker_killed_mid_run_loses_no_finished_row(tmp_path):
     """Kill the worker of a running cell once some rows are on disk: they stay, all cells end."""
     register_detector("test-sleep", "benchmarks.testing:SleepDetector")
     pid_file, out = tmp_path / "cell.pid", tmp_path / "run"
-    seen = {}
+    seen, finished = {}, threading.Event()
 
     def kill_a_busy_worker(workers):
-        deadline = time.monotonic() + 45
-        while time.monotonic() < deadline and "worker" not in seen:
+        while not finished.is_set() and "worker" not in seen:
             written = (out / "results.csv").read_bytes() if (out / "results.csv").exists() else b""
             cell, worker = _worker_running(pid_file, workers)
             if written.count(b"\n") >= 2 and worker is not None:  # header and a row
@@ -175,10 +174,13 @@ def test_a_worker_killed_mid_run_loses_no_finished_row(tmp_path):
         with cli_cluster(tmp_path) as (address, workers):
             killer = threading.Thread(target=kill_a_busy_worker, args=(workers,))
             killer.start()
-            rc = main(GRID[:3] + [f"iforest,test-sleep:seconds=2:pid_file='{pid_file}'"]
-                      + GRID[4:] + ["--datasets", ",".join(KILL_DATASETS), "--out", str(out),
-                                    "--scheduler", address])
-            killer.join()
+            try:
+                rc = main(GRID[:3] + [f"iforest,test-sleep:seconds=3:pid_file='{pid_file}'"]
+                          + GRID[4:] + ["--datasets", ",".join(KILL_DATASETS), "--out",
+                                        str(out), "--scheduler", address])
+            finally:
+                finished.set()
+                killer.join()
             assert seen, "no worker was killed"
             assert seen["worker"].wait(5) == -signal.SIGKILL
             assert workers[0].poll() is None or workers[1].poll() is None
@@ -245,3 +247,34 @@ def test_an_unreachable_scheduler_writes_nothing(tmp_path, monkeypatch, capsys):
     assert rc == 2
     assert "cannot reach the Dask scheduler" in one_line_error(capsys)
     assert not (tmp_path / "new").exists()
+
+
+class _ElsewhereClient:
+    """Runs ``client.run``'s function here, in another working directory, as a worker would."""
+
+    def __init__(self, cwd):
+        self.cwd = cwd
+
+    def run(self, function, *args, on_error="raise", **kwargs):
+        here = os.getcwd()
+        os.chdir(self.cwd)
+        try:
+            return {"tcp://worker": function(*args, **kwargs)}
+        except Exception as exc:  # noqa: BLE001 -- what on_error="return" gives
+            return {"tcp://worker": exc}
+        finally:
+            os.chdir(here)
+
+
+def test_a_directory_suite_is_checked_by_its_absolute_path(tmp_path, monkeypatch):
+    import numpy as np
+    (tmp_path / "suite").mkdir()
+    np.savez(tmp_path / "suite" / "a.npz", X=np.zeros((4, 2)), y=np.array([0, 0, 0, 1]))
+    monkeypatch.chdir(tmp_path)
+    sources = [str((tmp_path / "suite" / "a.npz").resolve())]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    cluster._check_data(_ElsewhereClient(elsewhere), "suite", None, sources)  # passes
+    with pytest.raises(cluster.ClusterError, match=r"give every worker .*\(it lacks .*b\.npz\)"):
+        cluster._check_data(_ElsewhereClient(elsewhere), "suite", None,
+                            sources + [str(tmp_path / "suite" / "b.npz")])

@@ -220,25 +220,24 @@ def test_a_cell_over_the_memory_limit_is_a_memory_row_and_the_run_goes_on(suite,
     registered("test-mean", "benchmarks.testing:MeanDistance")
     argv = ["--suite", str(suite), "--detectors", "test-hog:mb=2048:hold=30,test-mean", "--seeds",
             "0", "--max-memory-gb", "1", "--out", str(tmp_path), "--n-jobs", "2", "--no-progress"]
-    start = time.monotonic()
     assert main(argv) == 0
-    assert time.monotonic() - start < 40  # the hogs were stopped, not left to hold 30 s
     rows = read(tmp_path / "results.csv")
     hogs = [r for r in rows if r["detector"] == "test-hog"]
     assert len(hogs) == 2 and len(rows) == 4
-    for r in hogs:
+    for r in hogs:  # killed on the way to 2 GB (a hog left alone would give ok rows)
         assert r["status"] == "memory", r["error"]
-        assert "over the per-cell limit of 1 GB (--max-memory-gb)" in r["error"]
+        assert "over the per-cell limit of 1 GB (--max-memory-gb), and it was killed" in r["error"]
         assert 1024 < float(r["peak_memory_mb"]) < 2048 + 1024
-        assert float(r["wall_seconds"]) < 20
-    assert all(r["status"] == "ok" for r in rows if r["detector"] == "test-mean")
+    for r in rows:
+        if r["detector"] == "test-mean":
+            assert r["status"] == "ok" and float(r["peak_memory_mb"]) < 1024, r
     assert json.loads((tmp_path / "run_config.json").read_text())["max_memory_gb"] == 1.0
     summary = (tmp_path / "summary.md").read_text()
     assert "2 ok, 0 error, 0 timeout, 2 memory cells" in summary
     assert "went over the per-cell memory limit" in summary
     failed = [line.split("|")[1:5] for line in summary.splitlines()
               if line.startswith(("| alpha", "| beta"))]
-    assert [[f.strip() for f in cells] for cells in failed] == [
+    assert sorted([f.strip() for f in cells] for cells in failed) == [
         ["alpha", "test-hog", "0", "memory"], ["beta", "test-hog", "0", "memory"]]
     with open(tmp_path / "table_roc_auc.csv", newline="") as fh:
         table = {row["dataset"]: row for row in csv.DictReader(fh)}
