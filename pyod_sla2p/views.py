@@ -76,7 +76,7 @@ class FittedView:
         when they live elsewhere.
         """
         network = self.network
-        if next(network.parameters()).device != torch.device(device):
+        if not _on_device(network, torch.device(device)):
             network = copy.deepcopy(network).to(device)
         return score_rows(network, self.preprocessor.transform(X),
                           self.projections.to(device), config, batch_rows,
@@ -87,6 +87,12 @@ class FittedView:
         return FittedView(self.name, self.preprocessor, self.projections.to("cpu"),
                           copy.deepcopy(self.network).cpu(), self.training_log,
                           self.score_mean, self.score_std)
+
+
+def _on_device(network, device):
+    """Whether the network's weights live on ``device`` ("cuda" means any GPU index)."""
+    where = next(network.parameters()).device
+    return where.type == device.type and device.index in (None, where.index)
 
 
 def fit_view(name, X, pipeline, training, scoring, seeds, device, batch_rows,
