@@ -9,6 +9,12 @@ one batch of rows (all projections) or one batch of (row, projection) pairs.
 
 import torch
 
+# Rows at least this wide are projected pair by pair in groups that share a
+# projection (``ProjectionBank._project_grouped``); narrower rows gather the
+# matrices, which is faster below about 100 features (measured on one core
+# with 64 and 256 projections, r = 64, batches of 128 pairs).
+_GROUPED_MIN_FEATURES = 128
+
 
 class ProjectionBank:
     """``M`` Gaussian matrices of shape ``(d, r)`` with N(0, 1) entries.
@@ -85,4 +91,18 @@ class ProjectionBank:
         -------
         torch.Tensor of shape (b, r)
         """
-        return torch.einsum("bd,dbr->br", x, self.weights[:, projection_index, :])
+        if x.shape[1] < _GROUPED_MIN_FEATURES:
+            return torch.einsum("bd,dbr->br", x, self.weights[:, projection_index, :])
+        return self._project_grouped(x, projection_index)
+
+    def _project_grouped(self, x, projection_index):
+        # On wide rows, gathering one (d, r) matrix per pair copies b * d * r
+        # values per batch (51 MB for d = 1555): a 128-pair batch took 95 ms.
+        # One matmul per distinct projection reads each matrix once: 11 ms.
+        out = x.new_empty((x.shape[0], self.projection_dim))
+        order = torch.argsort(projection_index, stable=True)
+        members, counts = torch.unique_consecutive(projection_index[order],
+                                                   return_counts=True)
+        for rows, m in zip(torch.split(order, counts.tolist()), members.tolist()):
+            out[rows] = x[rows] @ self.weights[:, m, :]
+        return out
