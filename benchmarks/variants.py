@@ -11,7 +11,8 @@ from pyod_sla2p import SLA2P
 
 #: The levers; their defaults in the constructor are SLA2P's fixed behaviour.
 LEVERS = ("perturbation", "n_steps", "score_mode", "temperature", "n_banks",
-          "activation", "combine", "standardize")
+          "activation", "combine", "standardize", "loe", "loe_fraction",
+          "projection_rule", "whiten", "calibrate", "score_space", "view_rule")
 
 
 class SLA2PVariant(SLA2P):
@@ -46,6 +47,39 @@ class SLA2PVariant(SLA2P):
     standardize : bool or "auto", default="auto"
         Standardise each feature before the row normalisation ("auto": True,
         or False under ``preset="paper"``).
+    loe : {"none", "hard", "soft"}, default="none"
+        Latent Outlier Exposure (Qiu et al., ICML 2022), as a second
+        training phase: once the usual training stops, the ``loe_fraction``
+        training rows the classifier scores worst are suspected outliers,
+        and training goes on for as many batches again with their pairs
+        under the anomaly loss ``-log(1 - p_true)`` (``"hard"``) or the mean
+        of it and the cross-entropy (``"soft"``). "none": no second phase.
+    loe_fraction : float in (0, 0.5], default=0.1
+        Share of the training rows LOE flags (``floor(loe_fraction * n)``).
+    projection_rule : {"fixed", "features"}, default="fixed"
+        "fixed": ``projection_dim`` as given or resolved. "features": a
+        ``projection_dim`` left at "auto" becomes the smallest power of two
+        at least the number of features, clipped to [64, 256] (over the
+        default and the preset; an explicit integer still wins).
+        ``hidden_dims="auto"`` follows it.
+    whiten : bool or "wide", default=False
+        PCA-whiten the (standardised) rows before the row normalisation,
+        keeping the components that explain 99 % of the training variance.
+        "wide": only when the training rows have more than 64 features.
+    calibrate : bool, default=False
+        Standardise each projection's pair scores by that projection's mean
+        and standard deviation on the training rows before averaging over
+        projections, so that hard pseudo-classes do not dominate the mean.
+    score_space : {"softmax", "centre"}, default="softmax"
+        "softmax": the pair score from the classifier's output
+        (``score_function``). "centre": GOAD's score, the squared distance of
+        the pair's last hidden activations to its projection's centre on the
+        training rows (``score_function`` and ``temperature`` do not apply;
+        with ``epsilon > 0`` the pair is perturbed first).
+    view_rule : {"none", "data"}, default="none"
+        "none": fit ``views`` as given. "data": choose the views from the
+        training rows' tail heaviness (:mod:`pyod_sla2p.viewrule`; needs
+        ``views="auto"``); ``params_["views"]`` records the choice.
     """
 
     def __init__(self, contamination=0.1, n_projections="auto",
@@ -56,7 +90,9 @@ class SLA2PVariant(SLA2P):
                  device=None, random_state=None, verbose=0,
                  perturbation="auto", n_steps=1, score_mode="perturbed",
                  temperature=1.0, n_banks=1, activation="leaky_relu",
-                 combine="max", standardize="auto"):
+                 combine="max", standardize="auto", loe="none", loe_fraction=0.1,
+                 projection_rule="fixed", whiten=False, calibrate=False,
+                 score_space="softmax", view_rule="none"):
         super().__init__(
             contamination=contamination, n_projections=n_projections,
             projection_dim=projection_dim, hidden_dims=hidden_dims,
@@ -74,6 +110,13 @@ class SLA2PVariant(SLA2P):
         self.activation = activation
         self.combine = combine
         self.standardize = standardize
+        self.loe = loe
+        self.loe_fraction = loe_fraction
+        self.projection_rule = projection_rule
+        self.whiten = whiten
+        self.calibrate = calibrate
+        self.score_space = score_space
+        self.view_rule = view_rule
 
     def _lever_overrides(self):
         return {name: getattr(self, name) for name in LEVERS}

@@ -18,6 +18,12 @@ class PipelineConfig:
     hidden_dims: tuple
     activation: str
     standardize: bool
+    # PCA-whiten the rows before the row normalisation: False, True, or
+    # "wide" (only rows of more than 64 features; preprocessing.py).
+    whiten: object = False
+    # "data": the views are chosen from the training rows (viewrule.py);
+    # "none": as resolved from ``views``.
+    view_rule: str = "none"
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,10 @@ class TrainingConfig:
     # Epochs without a gain of the epoch's running accuracy before training
     # gives up (the accuracy stop cannot fire on data with nothing to learn).
     patience: int = 20
+    # Latent Outlier Exposure (training.py): "none", "hard" or "soft", and
+    # the share of training rows flagged as suspected outliers.
+    loe: str = "none"
+    loe_fraction: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,11 @@ class ScoringConfig:
     n_steps: int = 1
     temperature: float = 1.0
     score_mode: str = "perturbed"
+    # "softmax": the classifier's output; "centre": the distance of the last
+    # hidden activations to the projection's training centre (GOAD).
+    score_space: str = "softmax"
+    # Standardise each pair score by its projection's training mean and spread.
+    calibrate: bool = False
 
 
 def configs_from_params(params):
@@ -66,7 +81,9 @@ def configs_from_params(params):
         projection_dim=int(params["projection_dim"]),
         hidden_dims=tuple(params["hidden_dims"]),
         activation=params["activation"],
-        standardize=bool(params["standardize"]))
+        standardize=bool(params["standardize"]),
+        whiten=params["whiten"],
+        view_rule=params["view_rule"])
     training = TrainingConfig(
         acc_threshold=float(params["acc_threshold"]),
         epoch_num=int(params["epoch_num"]),
@@ -74,12 +91,15 @@ def configs_from_params(params):
         lr=float(optimizer["lr"]), eps=float(optimizer["eps"]),
         weight_decay=float(optimizer["weight_decay"]),
         max_train_samples=(None if params["max_train_samples"] is None
-                           else int(params["max_train_samples"])))
+                           else int(params["max_train_samples"])),
+        loe=params["loe"], loe_fraction=float(params["loe_fraction"]))
     scoring = ScoringConfig(
         epsilon=float(params["epsilon"]),
         score_function=params["score_function"],
         perturbation=params["perturbation"],
         n_steps=int(params["n_steps"]),
         temperature=float(params["temperature"]),
-        score_mode=params["score_mode"])
+        score_mode=params["score_mode"],
+        score_space=params["score_space"],
+        calibrate=bool(params["calibrate"]))
     return pipeline, training, scoring

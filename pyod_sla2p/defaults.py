@@ -28,6 +28,17 @@ DEFAULTS = {
     "activation": "leaky_relu",
     "combine": "max",
     "standardize": True,
+    # Issue 15's training and width levers, off: plain cross-entropy on
+    # every training row, r as given, no whitening.
+    "loe": "none",
+    "loe_fraction": 0.1,
+    "projection_rule": "fixed",
+    "whiten": False,
+    # Issue 15's scoring levers, off: the raw mean of softmax pair scores
+    # over projections, and the views as given.
+    "calibrate": False,
+    "score_space": "softmax",
+    "view_rule": "none",
 }
 
 #: Adam's settings (the authors' script), overridden key by key by
@@ -62,8 +73,33 @@ def paper_preset(n_samples):
 
 PRESETS = {"paper": paper_preset}
 
+# The range of widths ``projection_rule="features"`` picks from: the
+# package's default r at the bottom, the paper's widest r at the top.
+FEATURES_RULE_DIMS = (64, 256)
 
-def resolve_parameters(params, n_samples):
+
+def projection_dim_from_features(n_features):
+    """``projection_rule="features"``: r from the width of the training rows.
+
+    The smallest power of two at least ``n_features``, clipped to
+    :data:`FEATURES_RULE_DIMS`: rows of up to 64 features keep the default
+    r = 64, 65 to 128 features get 128, wider rows 256 (the paper's width
+    for its 274-feature and image sets). A rule that reads only the shape
+    cannot be tuned to a data set (issue 15).
+
+    Parameters
+    ----------
+    n_features : int >= 1
+
+    Returns
+    -------
+    int
+    """
+    low, high = FEATURES_RULE_DIMS
+    return min(high, max(low, 1 << (int(n_features) - 1).bit_length()))
+
+
+def resolve_parameters(params, n_samples, n_features=None):
     """Replace every ``"auto"`` (and every lever left out) by its value.
 
     Parameters
@@ -73,6 +109,8 @@ def resolve_parameters(params, n_samples):
         ``preset``, plus any research levers.
     n_samples : int
         Training rows (the paper preset depends on them).
+    n_features : int or None, default=None
+        Training features; needed only by ``projection_rule="features"``.
 
     Returns
     -------
@@ -80,7 +118,11 @@ def resolve_parameters(params, n_samples):
         Every name of :data:`DEFAULTS` and of ``params``, with ``"auto"``
         resolved: explicit values win over the preset, the preset wins over
         the defaults. ``views`` becomes a tuple of view names, ``hidden_dims``
-        a tuple of widths and ``optimizer_params`` a complete dict.
+        a tuple of widths and ``optimizer_params`` a complete dict. With
+        ``projection_rule="features"``, a ``projection_dim`` left at
+        ``"auto"`` becomes :func:`projection_dim_from_features` (over the
+        default and the preset; an explicit integer still wins), and
+        ``hidden_dims="auto"`` follows it.
     """
     base = dict(DEFAULTS)
     if params.get("preset") is not None:
@@ -93,6 +135,12 @@ def resolve_parameters(params, n_samples):
     if isinstance(views, str):
         views = VIEWS if views == "both" else (views,)
     resolved["views"] = tuple(views)
+    given_dim = params.get("projection_dim", "auto")
+    if resolved.get("projection_rule") == "features" and (
+            isinstance(given_dim, str) and given_dim == "auto"):
+        if n_features is None:
+            raise ValueError("projection_rule='features' needs n_features.")
+        resolved["projection_dim"] = projection_dim_from_features(n_features)
     hidden = resolved["hidden_dims"]
     if isinstance(hidden, str):  # "auto": the paper's (2r, 4r)
         hidden = (2 * resolved["projection_dim"], 4 * resolved["projection_dim"])

@@ -21,8 +21,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .config import configs_from_params
 from .defaults import resolve_parameters
-from .validation import (check_input, check_parameters, check_resolved,
-                         feature_names_of)
+from .validation import check_input, check_parameters, check_resolved, feature_names_of
+from .viewrule import choose_views
 from .views import combine, fit_view
 
 # Pairs (row, projection) per scoring chunk when ``score_batch_size="auto"``:
@@ -225,11 +225,14 @@ class SLA2P(BaseDetector):
         if n_samples < 2:
             raise ValueError(f"SLA2P needs at least 2 samples to fit, got "
                              f"{n_samples} sample.")
-        params = resolve_parameters(given, n_samples)
+        params = resolve_parameters(given, n_samples, n_features)
         check_resolved(params)
         device = resolve_device(self.device)
         pipeline, training, scoring = configs_from_params(params)
         batch_rows = self._score_batch_rows(params["n_projections"])
+        if pipeline.view_rule == "data":
+            # Recorded in params_, so a user sees which views the rule chose.
+            params["views"] = choose_views(X)
         names = [name for name in params["views"] for _ in range(params["n_banks"])]
         seeds = _draw_seeds(self.random_state, 4 * len(names))
         views, raw = [], []

@@ -97,3 +97,37 @@ def fold_batchnorm(network):
     for p in folded.parameters():
         p.requires_grad_(False)
     return folded
+
+
+def split_head(network):
+    """Split a (folded) classifier into its body and its final Linear layer.
+
+    The body maps a transformed row to the classifier's last hidden
+    activations, the input of the head; the ``score_space="centre"``
+    research lever scores pairs by their distance in that space (GOAD's
+    score form), so it needs the body alone.
+
+    Parameters
+    ----------
+    network : torch.nn.Sequential
+        Ending with an ``nn.Linear`` layer, as :func:`build_classifier`
+        builds it (BatchNorm folded or not).
+
+    Returns
+    -------
+    body : torch.nn.Sequential
+        Every layer but the last; it shares the layers (and their weights)
+        of ``network``, nothing is copied.
+    head : torch.nn.Linear
+        The last layer.
+    """
+    modules = list(network)
+    if not modules or not isinstance(modules[-1], nn.Linear):
+        raise ValueError("split_head needs an nn.Sequential ending with an nn.Linear "
+                         f"layer, got {type(network).__name__} ending with "
+                         f"{type(modules[-1]).__name__ if modules else 'nothing'}.")
+    body = nn.Sequential(*modules[:-1])
+    # The container's own flag only, not .train(): that would also reset the
+    # shared layers' modes, a side effect on ``network``.
+    body.training = network.training
+    return body, modules[-1]

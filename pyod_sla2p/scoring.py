@@ -15,6 +15,13 @@ package's default ``epsilon`` is 0: the classifier scores the clean
 transformed rows (the paper's SLA ablation), because no perturbation helped
 on the benchmark suites (README, ablation).
 
+Two research levers (issue 15; off by default) change the pair score:
+``score_space="centre"`` replaces it by GOAD's distance of the pair's last
+hidden activations to its projection's training centre, and ``calibrate``
+standardises each pair score by its own projection's training mean and
+spread before the mean over projections, so that projections whose
+pseudo-class is harder to tell apart do not dominate the mean.
+
 The gradient is taken per row. The authors' script averages the loss over
 the batch, which scales each row's gradient by ``1 / batch_size`` and makes a
 row's score depend on which rows share its batch (method page, "Two
@@ -28,6 +35,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
+
+from .network import split_head
+
+#: The spaces a pair is scored in (see :func:`pair_score_matrix`).
+SCORE_SPACES = ("softmax", "centre")
 
 
 def perturb(network, z, epsilon, mode="gradient", n_steps=1):
@@ -117,7 +129,8 @@ def pair_scores(logits, labels, score_function="log_prob", temperature=1.0):
     return (prob * prob).sum(dim=1) - 2.0 * true + 1.0
 
 
-def score_rows(network, x, bank, config, batch_rows, device="cpu", verbose=False):
+def score_rows(network, x, bank, config, batch_rows, device="cpu", verbose=False,
+               calibration=None, centres=None):
     """Anomaly score of every row: the mean pair score over all projections.
 
     Parameters
@@ -131,26 +144,174 @@ def score_rows(network, x, bank, config, batch_rows, device="cpu", verbose=False
     config : ScoringConfig
         ``epsilon`` (0 gives SLA, no perturbation), the ``perturbation`` form
         and its ``n_steps`` (see :func:`perturb`), the ``score_function`` and
-        ``temperature`` (see :func:`pair_scores`), and the ``score_mode``:
+        ``temperature`` (see :func:`pair_scores`), the ``score_mode``:
         ``"perturbed"`` scores the pairs after the push (the paper),
-        ``"change"`` the pair score after the push minus before it.
+        ``"change"`` the pair score after the push minus before it, and the
+        ``score_space`` (see :func:`pair_score_matrix`).
     batch_rows : int
         Rows per chunk; each chunk holds ``batch_rows * M`` pairs. Scores do
         not depend on it.
     device : str or torch.device, default="cpu"
     verbose : bool, default=False
         Show a progress bar over chunks.
+    calibration : tuple of two ndarrays of shape (M,) or None, default=None
+        Each projection's pair-score mean and standard deviation on the
+        training rows (:func:`pair_statistics`); when given, every pair score
+        is standardised by its own projection's before the mean over
+        projections (the ``calibrate`` research lever). None: the raw mean.
+    centres : torch.Tensor of shape (M, h) or None, default=None
+        The projections' centres in the classifier's last hidden layer
+        (:func:`projection_centres`); needed when ``config.score_space`` is
+        ``"centre"``.
 
     Returns
     -------
     ndarray of shape (n,), float64
         Higher = more abnormal.
     """
+    out = np.empty(x.shape[0], dtype=np.float64)
+    if calibration is not None:
+        calibration = tuple(torch.as_tensor(a, dtype=torch.float64, device=device)
+                            for a in calibration)
+    for start, per_pair in _pair_score_chunks(network, x, bank, config, batch_rows,
+                                              device, verbose, centres):
+        with torch.inference_mode():
+            rows = _mean_over_projections(per_pair, calibration)
+        out[start:start + per_pair.shape[0]] = rows.cpu().numpy()
+    return out
+
+
+def pair_score_matrix(network, x, bank, config, batch_rows, device="cpu",
+                      verbose=False, centres=None):
+    """The score of every (row, projection) pair, before the mean over projections.
+
+    A pair's score lives in one of two spaces (``config.score_space``):
+    ``"softmax"`` (the package's) scores the classifier's output with
+    :func:`pair_scores`; ``"centre"`` (GOAD's score form, Bergman & Hoshen,
+    ICLR 2020) is the squared Euclidean distance of the pair's last hidden
+    activations to its projection's training centre, ``||h(z') - c_m||^2``,
+    where ``h`` is the classifier without its final Linear layer and ``z'``
+    the pair after the perturbation (none with ``epsilon=0``).
+
+    Parameters
+    ----------
+    network, x, bank, config, batch_rows, device, verbose, centres
+        As for :func:`score_rows`.
+
+    Returns
+    -------
+    ndarray of shape (n, M), float32
+        Row ``i``, column ``m``: the score of row ``i`` under projection ``m``.
+    """
+    out = np.empty((x.shape[0], bank.n_projections), dtype=np.float32)
+    for start, per_pair in _pair_score_chunks(network, x, bank, config, batch_rows,
+                                              device, verbose, centres):
+        out[start:start + per_pair.shape[0]] = per_pair.cpu().numpy()
+    return out
+
+
+def pair_statistics(pairs):
+    """Each projection's pair-score mean and standard deviation.
+
+    Parameters
+    ----------
+    pairs : ndarray of shape (n, M)
+        Pair scores of the training rows (:func:`pair_score_matrix`).
+
+    Returns
+    -------
+    mean, std : ndarray of shape (M,), float64
+        A projection whose pairs all score the same gets ``std = 1``: it
+        carries no ranking, and a unit scale keeps the standardisation finite.
+        So does one whose spread is below the float32 rounding of its
+        scores, which would otherwise blow rounding noise up to unit variance.
+    """
+    pairs = np.asarray(pairs, dtype=np.float64)
+    mean = pairs.mean(axis=0)
+    std = pairs.std(axis=0)
+    constant = std <= np.finfo(np.float32).eps * np.abs(mean)
+    return mean, np.where(constant, 1.0, std)
+
+
+def mean_over_projections(pairs, calibration=None):
+    """Row scores from a matrix of pair scores, as :func:`score_rows` forms them.
+
+    Parameters
+    ----------
+    pairs : ndarray of shape (n, M)
+        Float32 pair scores (:func:`pair_score_matrix`).
+    calibration : tuple of two ndarrays of shape (M,) or None, default=None
+        As for :func:`score_rows`.
+
+    Returns
+    -------
+    ndarray of shape (n,), float64
+    """
+    if calibration is not None:
+        calibration = tuple(torch.as_tensor(a, dtype=torch.float64) for a in calibration)
+    return _mean_over_projections(torch.as_tensor(pairs), calibration).numpy()
+
+
+def _mean_over_projections(per_pair, calibration):
+    """Mean over projections of a (rows, M) tensor of pair scores, as float64."""
+    if calibration is None:
+        # The mean in float32, then float64: the package's scores, bit for bit.
+        return per_pair.mean(dim=1).double()
+    mean, std = calibration
+    return ((per_pair.double() - mean) / std).mean(dim=1)
+
+
+def projection_centres(network, x, bank, batch_rows, device="cpu"):
+    """Each projection's centre in the classifier's last hidden layer.
+
+    The centre ``c_m`` is the mean of the last hidden activations ``h(x W_m)``
+    over the rows of ``x``, on the clean (unperturbed) pairs: the training
+    rows as the classifier saw them, as GOAD takes its centres.
+
+    Parameters
+    ----------
+    network : torch.nn.Sequential
+        The trained (folded) classifier, ending with its Linear head.
+    x : ndarray of shape (n, d)
+        Preprocessed training rows.
+    bank : ProjectionBank
+        On ``device``.
+    batch_rows : int
+        Rows per chunk; the centres do not depend on it beyond rounding.
+    device : str or torch.device, default="cpu"
+
+    Returns
+    -------
+    torch.Tensor of shape (M, h), float32, on ``device``
+    """
+    body, _ = split_head(network)
     m = bank.n_projections
-    n = x.shape[0]
-    out = np.empty(n, dtype=np.float64)
+    total = None
+    with torch.inference_mode():
+        for start in range(0, x.shape[0], batch_rows):
+            chunk = torch.as_tensor(x[start:start + batch_rows], dtype=torch.float32,
+                                    device=device)
+            b = chunk.shape[0]
+            hidden = body(bank.project_all(chunk).reshape(b * m, -1)).view(b, m, -1)
+            # Summed in float64 so that the centre of many rows keeps its digits.
+            part = hidden.double().sum(dim=0)
+            total = part if total is None else total + part
+    return (total / x.shape[0]).float()
+
+
+def _pair_score_chunks(network, x, bank, config, batch_rows, device, verbose, centres):
+    """Yield ``(first row, pair scores of shape (b, M))`` for chunks of ``x``."""
+    m = bank.n_projections
+    if config.score_space == "centre":
+        if centres is None:
+            raise ValueError("score_space='centre' needs the projections' centres "
+                             "(projection_centres); got centres=None.")
+        body, _ = split_head(network)
+        space = (body, centres)
+    else:
+        space = None
     labels_full = torch.arange(m, device=device).repeat(batch_rows)
-    starts = range(0, n, batch_rows)
+    starts = range(0, x.shape[0], batch_rows)
     for start in tqdm(starts, desc="SLA2P scoring", unit="chunk",
                       disable=not verbose, leave=False):
         chunk = torch.as_tensor(x[start:start + batch_rows], dtype=torch.float32,
@@ -161,13 +322,19 @@ def score_rows(network, x, bank, config, batch_rows, device="cpu", verbose=False
         labels = labels_full[:b * m]
         if config.score_mode == "change":
             with torch.inference_mode():
-                clean = pair_scores(network(z), labels, config.score_function,
-                                    config.temperature)
+                clean = _pair_score(network, z, labels, config, space)
         z = perturb(network, z, config.epsilon, config.perturbation, config.n_steps)
         with torch.inference_mode():
-            per_pair = pair_scores(network(z), labels, config.score_function,
-                                   config.temperature)
+            per_pair = _pair_score(network, z, labels, config, space)
             if config.score_mode == "change":
                 per_pair = per_pair - clean
-        out[start:start + b] = per_pair.view(b, m).mean(dim=1).double().cpu().numpy()
-    return out
+            per_pair = per_pair.view(b, m)
+        yield start, per_pair
+
+
+def _pair_score(network, z, labels, config, space):
+    """Score of each pair ``z`` (true projection ``labels``) in the configured space."""
+    if space is None:
+        return pair_scores(network(z), labels, config.score_function, config.temperature)
+    body, centres = space
+    return ((body(z) - centres[labels]) ** 2).sum(dim=1)

@@ -24,6 +24,9 @@ import numpy as np
 import torch
 
 from .network import ACTIVATIONS
+from .scoring import SCORE_SPACES
+from .training import LOE_MODES
+from .viewrule import VIEW_RULES
 from .views import COMBINATIONS, VIEWS
 
 
@@ -306,6 +309,13 @@ PARAMETER_CONSTRAINTS = {
     "activation": [options(*ACTIVATIONS)],
     "combine": [options(*COMBINATIONS)],
     "standardize": [BOOLEAN, options("auto")],
+    "calibrate": [BOOLEAN],
+    "score_space": [options(*SCORE_SPACES)],
+    "view_rule": [options(*VIEW_RULES)],
+    "loe": [options(*LOE_MODES)],
+    "loe_fraction": [real(0.0, 0.5, low_open=True)],
+    "projection_rule": [options("fixed", "features")],
+    "whiten": [BOOLEAN, options("wide")],
 }
 
 #: Allowed entries of ``optimizer_params`` (Adam's own keyword names).
@@ -340,6 +350,12 @@ def check_parameters(params, estimator_name="SLA2P"):
                 f"{' or '.join(map(str, allowed))}; got {_safe_repr(value)}.")
     if params.get("optimizer_params") is not None:
         _check_optimizer_params(params["optimizer_params"], estimator_name)
+    views = params.get("views", "auto")
+    if params.get("view_rule") == "data" and not (isinstance(views, str) and views == "auto"):
+        # Silently overriding a user's explicit choice would hide a mistake.
+        raise InvalidParameterError(
+            f"view_rule='data' chooses the views from the training rows, so "
+            f"{estimator_name} needs views='auto' with it; got views={views!r}.")
 
 
 def _safe_repr(value):
@@ -370,3 +386,8 @@ def check_resolved(params, estimator_name="SLA2P"):
             f"score_mode='change' compares perturbed and clean scores, so "
             f"{estimator_name} needs epsilon > 0 with it (with epsilon=0 every "
             "score would be 0).")
+    if params["score_space"] == "centre" and params["temperature"] != 1.0:
+        raise InvalidParameterError(
+            f"score_space='centre' scores hidden activations, not logits, so "
+            f"{estimator_name} cannot apply temperature={params['temperature']!r} "
+            "with it; leave temperature at 1.0.")

@@ -19,9 +19,16 @@ score combination (maximum by default, or average), as PyOD's ensembles do.
 A view may be fitted several times with independent banks and networks (the
 ``n_banks`` research lever); its banks' standardised scores are averaged
 first.
+
+A fitted view also keeps what two scoring levers learn from its training
+rows (issue 15): each projection's pair-score mean and spread
+(``calibrate``) and each projection's centre in the classifier's last
+hidden layer (``score_space="centre"``), so that ``decision_function``
+scores new rows with the same statistics.
 """
 
 import copy
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +38,13 @@ from combo.models.score_comb import average, maximization
 from .network import build_classifier, fold_batchnorm
 from .preprocessing import RowPreprocessor
 from .projections import ProjectionBank
-from .scoring import score_rows
+from .scoring import (
+    mean_over_projections,
+    pair_score_matrix,
+    pair_statistics,
+    projection_centres,
+    score_rows,
+)
 from .training import TrainingLog, train_classifier
 
 VIEWS = ("direction", "homogeneous")
@@ -59,6 +72,13 @@ class FittedView:
     score_mean, score_std : float
         Of the view's scores on the training rows; used to standardise
         before views are combined.
+    pair_calibration : tuple of two ndarrays of shape (M,) or None
+        Each projection's pair-score mean and standard deviation on the
+        training rows, by which every pair score is standardised (the
+        ``calibrate`` research lever); None without it.
+    centres : torch.Tensor of shape (M, h) or None
+        Each projection's centre in the classifier's last hidden layer (the
+        ``score_space="centre"`` research lever); None without it.
     """
 
     name: str
@@ -68,6 +88,8 @@ class FittedView:
     training_log: TrainingLog
     score_mean: float
     score_std: float
+    pair_calibration: tuple = None
+    centres: torch.Tensor = None
 
     def score(self, X, config, batch_rows, device, verbose=False):
         """Raw scores of the rows of ``X`` under this view (higher = more abnormal).
@@ -78,15 +100,18 @@ class FittedView:
         network = self.network
         if not _on_device(network, torch.device(device)):
             network = copy.deepcopy(network).to(device)
+        centres = None if self.centres is None else self.centres.to(device)
         return score_rows(network, self.preprocessor.transform(X),
                           self.projections.to(device), config, batch_rows,
-                          device=device, verbose=verbose)
+                          device=device, verbose=verbose,
+                          calibration=self.pair_calibration, centres=centres)
 
     def to_cpu(self):
         """A copy whose tensors live on the CPU (for pickling)."""
-        return FittedView(self.name, self.preprocessor, self.projections.to("cpu"),
-                          copy.deepcopy(self.network).cpu(), self.training_log,
-                          self.score_mean, self.score_std)
+        return dataclasses.replace(
+            self, projections=self.projections.to("cpu"),
+            network=copy.deepcopy(self.network).cpu(),
+            centres=None if self.centres is None else self.centres.cpu())
 
 
 def _on_device(network, device):
@@ -127,7 +152,8 @@ def fit_view(name, X, pipeline, training, scoring, seeds, device, batch_rows,
         classifier could never learn (and the accuracy stop never fire).
     """
     preprocessor = RowPreprocessor(pipeline.standardize,
-                                   homogeneous=(name == "homogeneous")).fit(X)
+                                   homogeneous=(name == "homogeneous"),
+                                   whiten=pipeline.whiten).fit(X)
     x_proc = preprocessor.transform(X)
     _check_not_degenerate(x_proc, name)
     bank = ProjectionBank.draw(pipeline.n_projections, x_proc.shape[1],
@@ -145,14 +171,31 @@ def fit_view(name, X, pipeline, training, scoring, seeds, device, batch_rows,
                            bank_on_device, training, seed=seeds[3], verbose=verbose)
     # Folded once here: scoring runs the network three times per pair.
     network = fold_batchnorm(network)
-    train_scores = score_rows(network, x_proc, bank_on_device, scoring, batch_rows,
-                              device=device, verbose=verbose)
+    # The research levers' statistics come from the rows the classifier was
+    # trained on (bounded by max_train_samples, as training's memory is).
+    centres = calibration = None
+    if scoring.score_space == "centre":
+        centres = projection_centres(network, x_train, bank_on_device, batch_rows,
+                                     device=device)
+    if scoring.calibrate:
+        pairs = pair_score_matrix(network, x_train, bank_on_device, scoring,
+                                  batch_rows, device=device, verbose=verbose,
+                                  centres=centres)
+        calibration = pair_statistics(pairs)
+    if calibration is not None and x_train is x_proc:
+        # Every row was just scored pair by pair: reduce, don't score again.
+        train_scores = mean_over_projections(pairs, calibration)
+    else:
+        train_scores = score_rows(network, x_proc, bank_on_device, scoring, batch_rows,
+                                  device=device, verbose=verbose,
+                                  calibration=calibration, centres=centres)
     std = float(np.std(train_scores))
     view = FittedView(name, preprocessor, bank_on_device, network, log,
                       score_mean=float(np.mean(train_scores)),
                       # A view whose training scores are all equal carries no
                       # ranking; a unit scale keeps the standardisation finite.
-                      score_std=std if std > 0 else 1.0)
+                      score_std=std if std > 0 else 1.0,
+                      pair_calibration=calibration, centres=centres)
     return view, train_scores
 
 
