@@ -48,6 +48,10 @@ suites:
                         ranks the detectors overall and per family: tabular (Classical),
                         image (CV_by_*), text (NLP_by_*)
 {_ADBENCH_FAMILY_SUITES}
+  dev                   the development suite of issue 15 (benchmarks/devsuite.py): odds, the
+                        ADBench Classical sets that are not ODDS sets, the distinct CV_by_* and
+                        NLP_by_BERT embeddings, builtin; 59 sets, each counted once and tagged
+                        tabular, image or text (python -m benchmarks.devsuite lists them)
   DIR                   every .mat/.npz/.csv file in the directory DIR
 
 protocols:
@@ -71,6 +75,7 @@ examples:
   python -m benchmarks --suite odds --out runs/odds --resume
   python -m benchmarks --suite adbench --data-dir ../shared/datasets --out runs/adbench
   python -m benchmarks --suite embeddings --scheduler tcp://10.0.0.5:8786 --out runs/emb
+  python -m benchmarks --suite dev --data-dir ../shared/datasets --max-rows 60000 --out runs/dev
 """
 
 
@@ -160,6 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "$PYOD_SLA2P_DATA, else ~/.cache/pyod_sla2p)")
     p.add_argument("--datasets", type=_comma_list, metavar="A,B",
                    help="run only these datasets of the suite")
+    p.add_argument("--max-rows", type=_positive_int, metavar="N",
+                   help="cap each dataset at N rows: a stratified subsample drawn with a fixed "
+                        "seed before the split, the same rows for every detector and seed "
+                        "(recorded in run_config.json and the report; default: all rows)")
     p.add_argument("--detectors", metavar="SPEC,...",
                    help="detectors to run, with optional NAME:KEY=VALUE overrides (see below); "
                         "default: the config file's detectors, else the default set")
@@ -265,7 +274,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _run_config(args: argparse.Namespace, argv: List[str]):
     """Validate the arguments into a RunConfig; ValueError says what is wrong."""
-    from .runner import RunConfig, dataset_sources
+    from .runner import RunConfig, dataset_families, dataset_sources
     from .specs import load_config, resolve_detectors
 
     if args.resume and args.overwrite:
@@ -276,13 +285,15 @@ def _run_config(args: argparse.Namespace, argv: List[str]):
     if data_dir and not Path(data_dir).is_dir():
         raise ValueError(f"--data-dir {data_dir} is not a directory")
     datasets = dataset_sources(args.suite, data_dir, args.datasets)
+    families = dataset_families(args.suite, data_dir)
     return RunConfig(suite=str(args.suite), datasets=datasets, detectors=detectors,
                      seeds=args.seeds, protocol=args.protocol, out=args.out.expanduser(),
                      data_dir=data_dir, n_jobs=args.n_jobs, scheduler=args.scheduler,
                      timeout=args.timeout, max_memory_gb=args.max_memory_gb,
                      threads_per_cell=args.threads_per_cell,
                      resume=args.resume, overwrite=args.overwrite,
-                     progress=not args.no_progress, argv=argv)
+                     progress=not args.no_progress, argv=argv, families=families,
+                     max_rows=args.max_rows)
 
 
 def _print_outcome(summary: Any, args: argparse.Namespace) -> None:
@@ -318,9 +329,10 @@ def _run(argv: List[str]) -> int:
 
     def announce(n_cells: int, n_todo: int) -> None:
         where = f"Dask at {args.scheduler}" if args.scheduler else f"n_jobs={args.n_jobs}"
+        cap = f", at most {cfg.max_rows} rows per dataset" if cfg.max_rows else ""
         print(f"{len(cfg.datasets)} datasets × {len(cfg.detectors)} detectors × "
               f"{len(cfg.seeds)} seeds = {n_cells} cells, {n_todo} to run ({args.protocol}, "
-              f"{where}) -> {cfg.out}", file=sys.stderr)
+              f"{where}{cap}) -> {cfg.out}", file=sys.stderr)
 
     try:
         summary = run_benchmark(cfg, announce)

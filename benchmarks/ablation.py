@@ -21,6 +21,11 @@ the table. ``--oracle a,b,c`` (repeatable) adds a line per group: the mean
 over datasets of the best of those rows on each dataset, picked with the
 labels. No rule that chooses among those settings from the data's shape can
 do better, so it bounds what such a rule could gain.
+
+A run over several families of data (``--suite dev`` tags each dataset
+tabular, image or text; see :func:`benchmarks.report.split_by_family`) gets
+the same table, and oracle lines, within each family as well: sections of
+``ablation.md`` and ``ablation_<family>.csv``.
 """
 
 from __future__ import annotations
@@ -33,10 +38,12 @@ from typing import Dict, Optional
 import pandas as pd
 
 from .markdown import pipe_table
+from .report import recorded_families, split_by_family
 from .resultsfile import fit_score_seconds, read_frame
 from .runconfig import read_run_config
 
-__all__ = ["ablation_table", "describe_changes", "main", "markdown", "oracle"]
+__all__ = ["ablation_table", "describe_changes", "family_sections", "main", "markdown", "oracle",
+           "table_markdown"]
 
 #: A variant's cell is compared with the baseline's cell of the same dataset and seed.
 PAIRED_ON = ["dataset", "seed"]
@@ -118,6 +125,17 @@ def oracle(df: pd.DataFrame, labels) -> float:
     return float(per.max(axis=1).mean())
 
 
+def table_markdown(table: pd.DataFrame, changes: dict[str, str], baseline: str) -> str:
+    """The table alone, as a Markdown pipe table."""
+    rows = [[f"`{label}`", "the baseline" if label == baseline else changes.get(label, ""),
+             f"{r.roc_auc:.3f}", f"{r.d_roc_auc:+.3f}", f"{r.average_precision:.3f}",
+             f"{r.d_average_precision:+.3f}", int(r.better), int(r.worse), f"{r.cost:.1f}×",
+             int(r.cells)] for label, r in table.iterrows()]
+    return pipe_table(
+        ["row", "change", "ROC-AUC", "Δ", "AP", "Δ", "better", "worse", "cost", "cells"],
+        rows, ["left", "left"] + ["right"] * 8)
+
+
 def markdown(table: pd.DataFrame, changes: Dict[str, str], baseline: str,
              n_datasets: int, seeds, tol: float) -> str:
     """The table as Markdown, with a header saying how it was computed."""
@@ -131,13 +149,38 @@ def markdown(table: pd.DataFrame, changes: Dict[str, str], baseline: str,
         "machine of the run; compare rows, not absolute seconds).",
         "",
     ]
-    rows = [[f"`{label}`", "the baseline" if label == baseline else changes.get(label, ""),
-             f"{r.roc_auc:.3f}", f"{r.d_roc_auc:+.3f}", f"{r.average_precision:.3f}",
-             f"{r.d_average_precision:+.3f}", int(r.better), int(r.worse), f"{r.cost:.1f}×",
-             int(r.cells)] for label, r in table.iterrows()]
-    return "\n".join(lines) + "\n" + pipe_table(
-        ["row", "change", "ROC-AUC", "Δ", "AP", "Δ", "better", "worse", "cost", "cells"],
-        rows, ["left", "left"] + ["right"] * 8)
+    return "\n".join(lines) + "\n" + table_markdown(table, changes, baseline)
+
+
+def _oracle_md(ceilings) -> str:
+    if not ceilings:
+        return ""
+    return ("\nOracle (mean over datasets of the best row per dataset, chosen with "
+            "the labels; the ceiling of any rule choosing among these rows):\n\n"
+            + "".join(f"- {', '.join(f'`{g}`' for g in group)}: ROC-AUC {value:.3f}\n"
+                      for group, value in ceilings))
+
+
+def family_sections(df: pd.DataFrame, families: dict[str, str], changes: dict[str, str],
+                    baseline: str, tol: float, groups) -> dict[str, tuple]:
+    """Family -> (its table, its Markdown section), for a run over several families.
+
+    Empty when the run's datasets are of one family. A family where the
+    baseline has no successful cell has a section that says so and no table.
+    """
+    out = {}
+    for family, part in split_by_family(df, families).items():
+        n = part["dataset"].nunique()
+        head = f"\n## {family} ({n} dataset{'s' * (n != 1)})\n\n"
+        ok = part[part["status"] == "ok"]
+        if baseline not in set(ok["detector"]):
+            out[family] = (None, head + f"No successful cell of `{baseline}` in this family.\n")
+            continue
+        table = ablation_table(part, baseline, tol)
+        ceilings = [(group, oracle(part, group)) for group in groups]
+        out[family] = (table, head + table_markdown(table, changes, baseline)
+                       + _oracle_md(ceilings))
+    return out
 
 
 def main(argv=None) -> int:
@@ -160,21 +203,24 @@ def main(argv=None) -> int:
     # cell wins when a resumed run appended it twice.
     df = read_frame(path)
     config = read_run_config(args.out)
+    changes = describe_changes(config)
     try:
         table = ablation_table(df, args.baseline, args.tol)
         groups = [[g.strip() for g in group.split(",") if g.strip()] for group in args.oracle]
         ceilings = [(group, oracle(df, group)) for group in groups]
+        sections = family_sections(df, recorded_families(config), changes, args.baseline,
+                                   args.tol, groups)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    text = markdown(table, describe_changes(config), args.baseline,
+    text = markdown(table, changes, args.baseline,
                     df["dataset"].nunique(), sorted(int(s) for s in df["seed"].unique()),
                     args.tol)
-    if ceilings:
-        text += ("\nOracle (mean over datasets of the best row per dataset, chosen with "
-                 "the labels; the ceiling of any rule choosing among these rows):\n\n")
-        text += "".join(f"- {', '.join(f'`{g}`' for g in group)}: ROC-AUC {value:.3f}\n"
-                        for group, value in ceilings)
+    text += _oracle_md(ceilings)
+    for family, (family_table, section) in sections.items():
+        text += section
+        if family_table is not None:
+            family_table.to_csv(args.out / f"ablation_{family}.csv", float_format="%.6f")
     (args.out / "ablation.md").write_text(text)
     table.to_csv(args.out / "ablation.csv", float_format="%.6f")
     print(text)

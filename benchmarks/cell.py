@@ -21,7 +21,7 @@ import numpy as np
 from pyod_sla2p.datasets import load_dataset
 
 from .metrics import CellError, check_both_classes, score_metrics
-from .protocols import Split, make_split
+from .protocols import Split, cap_rows, make_split
 from .registry import build_detector
 
 __all__ = ["CellSpec", "one_line", "run_cell_in_process"]
@@ -67,6 +67,9 @@ class CellSpec:
     warm_up : bool
         Compile PyOD's numba kernels (:mod:`benchmarks._jitwarm`) before the
         timed fit, once per process.
+    max_rows : int or None
+        Cap on the dataset's rows (:func:`benchmarks.protocols.cap_rows`),
+        applied before the split; None: all rows.
     """
 
     dataset: str
@@ -85,6 +88,7 @@ class CellSpec:
     threads: Optional[int] = 1
     preload: Tuple[str, ...] = field(default=())
     warm_up: bool = False
+    max_rows: int | None = None
 
     @property
     def key(self) -> Tuple[str, str, str, int]:
@@ -144,8 +148,10 @@ def run_cell_in_process(spec: CellSpec) -> Dict[str, Any]:
     try:
         ds = load_dataset(spec.source, data_dir=spec.data_dir, verify=True)  # pinned sums
         out["n_features"] = ds.n_features
+        stage = "subsampling"
+        X, y = cap_rows(ds.X, ds.y, spec.max_rows)
         stage = "splitting"
-        split = make_split(ds.X, ds.y, spec.protocol, spec.seed)
+        split = make_split(X, y, spec.protocol, spec.seed)
         out.update(n_train=int(split.X_fit.shape[0]), n_test=int(split.X_score.shape[0]),
                    n_outliers_test=int(split.y_score.sum()))
         check_both_classes(split.y_score)  # before spending a fit on it

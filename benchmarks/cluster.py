@@ -89,9 +89,14 @@ def _check_data(client: Any, suite: str, data_dir: Optional[str],
                 sources: Sequence[str]) -> None:
     from pyod_sla2p.datasets import SUITES, suite_members
 
-    if suite not in SUITES:  # a directory: the workers' working directory is not ours
-        suite = str(Path(suite).expanduser().resolve())
-    listed = client.run(suite_members, suite, data_dir=data_dir, on_error="return")
+    from .devsuite import DEV_SUITE, dev_sources
+
+    if suite == DEV_SUITE:  # the runner's own suite: the library does not know it
+        listed = client.run(dev_sources, data_dir, on_error="return")
+    else:
+        if suite not in SUITES:  # a directory: the workers' working directory is not ours
+            suite = str(Path(suite).expanduser().resolve())
+        listed = client.run(suite_members, suite, data_dir=data_dir, on_error="return")
     for worker, members in listed.items():
         if isinstance(members, BaseException):
             problem = _failure(members)

@@ -15,6 +15,11 @@
 
 A split depends on the dataset, the protocol and the seed only, never on the
 detector, so every detector of a run sees identical rows.
+
+``--max-rows N`` (:func:`cap_rows`) first keeps a stratified subsample of
+``N`` rows of a larger dataset, drawn with the fixed :data:`SUBSAMPLE_SEED`,
+so the capped rows are the same for every detector and seed of a run; the
+split is then made within them.
 """
 
 from __future__ import annotations
@@ -25,12 +30,16 @@ import numpy as np
 from pyod.utils.utility import standardizer
 from sklearn.model_selection import train_test_split
 
-__all__ = ["PROTOCOLS", "TEST_SIZE", "Split", "make_split"]
+__all__ = ["PROTOCOLS", "SUBSAMPLE_SEED", "TEST_SIZE", "Split", "cap_rows", "make_split"]
 
 PROTOCOLS = ("inductive", "transductive")
 
 #: Test share of the inductive protocol (PyOD's benchmark value).
 TEST_SIZE = 0.4
+
+#: Seed of the ``--max-rows`` subsample. Fixed, not the cell's seed: the
+#: seeds of a run vary the split and the detector, never the rows under study.
+SUBSAMPLE_SEED = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,3 +86,28 @@ def make_split(X: np.ndarray, y: np.ndarray, protocol: str, seed: int) -> Split:
         Xs = standardizer(X)
         return Split(Xs, Xs, np.asarray(y), True)
     raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
+
+
+def cap_rows(X: np.ndarray, y: np.ndarray, max_rows, seed: int = SUBSAMPLE_SEED):
+    """At most ``max_rows`` rows: a stratified subsample of a larger dataset.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    max_rows : int or None
+        None, or a dataset of at most ``max_rows`` rows: returned as is.
+    seed : int, default=SUBSAMPLE_SEED
+
+    Returns
+    -------
+    X, y : ndarray
+        The kept rows in their original order, with the outlier share of
+        the full dataset (to the nearest row).
+    """
+    if max_rows is None or len(y) <= max_rows:
+        return X, y
+    keep, _ = train_test_split(np.arange(len(y)), train_size=int(max_rows), stratify=y,
+                               random_state=seed)
+    keep = np.sort(keep)
+    return X[keep], y[keep]

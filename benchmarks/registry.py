@@ -88,7 +88,8 @@ def register_detector(name: str, estimator: Any, defaults: Optional[Mapping[str,
     Parameters
     ----------
     name : str
-        Registry name; lower case letters, digits, ``-`` and ``_``.
+        Registry name; lower case letters, digits, ``-`` and ``_``, and ``+``
+        between the members of an ensemble (``sla2p+iforest``).
     estimator : str or class
         ``"module:Class"`` or the class itself (it must be importable by
         that path in worker processes: define it at module level).
@@ -101,8 +102,9 @@ def register_detector(name: str, estimator: Any, defaults: Optional[Mapping[str,
     -------
     DetectorEntry
     """
-    if not name or not all(c.isalnum() or c in "-_" for c in name) or name != name.lower():
-        raise ValueError(f"invalid detector name {name!r}: use lower-case letters, digits, - and _")
+    if not name or not all(c.isalnum() or c in "-_+" for c in name) or name != name.lower():
+        raise ValueError(f"invalid detector name {name!r}: use lower-case letters, digits, -, _ "
+                         "and +")
     if name in REGISTRY and not replace:
         raise ValueError(f"detector {name!r} is already registered")
     if not isinstance(estimator, str):
@@ -115,6 +117,7 @@ def register_detector(name: str, estimator: Any, defaults: Optional[Mapping[str,
 
 _PYOD = "pyod.models."
 _SLA2P = "pyod_sla2p:SLA2P"
+_ENSEMBLE = "benchmarks.ensemble:SLA2PEnsemble"
 
 for _name, _estimator, _defaults, _description in [
     ("sla2p", _SLA2P, {}, "SLA2P with this package's defaults"),
@@ -124,6 +127,10 @@ for _name, _estimator, _defaults, _description in [
      "SLA2P with the authors' configuration (preset='paper')"),
     ("sla2p-variant", "benchmarks.variants:SLA2PVariant", {},
      "SLA2P plus its research levers (perturbation, n_steps, score_mode, ...), for ablations"),
+    ("sla2p+iforest", _ENSEMBLE, {"partner": "iforest"},
+     "mean of the standardised scores of SLA2P and IForest (issue 15, lever 6)"),
+    ("sla2p+knn", _ENSEMBLE, {"partner": "knn"},
+     "mean of the standardised scores of SLA2P and KNN (issue 15, lever 6)"),
     ("lof", _PYOD + "lof:LOF", {}, "Local Outlier Factor"),
     ("knn", _PYOD + "knn:KNN", {}, "k nearest neighbours distance"),
     ("iforest", _PYOD + "iforest:IForest", {}, "Isolation Forest"),

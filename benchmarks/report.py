@@ -19,9 +19,12 @@ standard deviation over the seeds that succeeded, and a bottom block:
 dataset where every seed failed (``error``, ``timeout`` and ``memory``
 rows alike); ``—`` a cell that was not run.
 
-A run over several families of data (:func:`dataset_family`: tabular,
-image, text) gets the same tables and ranking per family as well
-(``table_<metric>_<family>.md``, a "By family" section in the summary).
+A run over several families of data (tabular, image, text: the family
+``run_config.json`` records for a dataset, as ``--suite dev`` does, else
+:func:`dataset_family` of its name) gets the same tables and ranking per
+family as well (``table_<metric>_<family>.md``, a "By family" section in the
+summary); :func:`split_by_family` is that grouping, which
+:mod:`benchmarks.ablation` uses too.
 
 The critical-difference diagram uses the ROC-AUC ranks above: Friedman's
 test (:func:`scipy.stats.friedmanchisquare`) and Nemenyi's critical
@@ -46,7 +49,7 @@ from .runconfig import portable_command, read_run_config
 
 __all__ = ["FAMILIES", "METRICS", "aggregate", "average_ranks", "bottom_block",
            "critical_difference", "dataset_family", "friedman_nemenyi", "markdown_table",
-           "rank_matrix", "win_counts", "write_report"]
+           "rank_matrix", "recorded_families", "split_by_family", "win_counts", "write_report"]
 
 #: metric key -> (title, higher is better, decimals)
 METRICS: Dict[str, Tuple[str, bool, int]] = {
@@ -79,6 +82,33 @@ def dataset_family(name: str) -> str:
     folder = name.partition(":")[0] if ":" in name else ""
     return next((family for family, prefix in FAMILIES.items()
                  if prefix and folder.startswith(prefix)), "tabular")
+
+
+def recorded_families(config: dict[str, Any]) -> dict[str, str]:
+    """Dataset -> family as ``run_config.json`` records it (``--suite dev``); may be empty."""
+    return {d["name"]: d["family"] for d in config.get("datasets", [])
+            if isinstance(d, dict) and d.get("family") and d.get("name")}
+
+
+def split_by_family(df: pd.DataFrame, families: dict[str, str] | None = None
+                    ) -> dict[str, pd.DataFrame]:
+    """Family -> its rows, in :data:`FAMILIES` order; empty when the rows hold one family.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows of ``results.csv``.
+    families : dict, optional
+        Dataset -> family (:func:`recorded_families`); a dataset not in it
+        gets :func:`dataset_family` of its name.
+    """
+    families = families or {}
+    family = df["dataset"].map(lambda name: families.get(name) or dataset_family(name))
+    present = [f for f in FAMILIES if (family == f).any()]
+    present += sorted(set(family) - set(FAMILIES))  # a family the suite added
+    if len(present) < 2:
+        return {}
+    return {f: df[family == f] for f in present}
 
 
 # ------------------------------------------------------------------ numbers
@@ -405,19 +435,33 @@ def _failures_md(failed: pd.DataFrame, config: Dict[str, Any]) -> str:
         ["left", "left", "right", "left", "left"])
 
 
-def _families_md(by_family: Dict[str, Any], sfx: str) -> List[str]:
+def _families_md(by_family: dict[str, Any], sfx: str, recorded: bool) -> list[str]:
     """The "By family" section: ranking and Friedman test within each family."""
     if not by_family:
         return []
-    lines = ["## By family", "", "The same ranking within each family of datasets (tabular: "
-             "ADBench's Classical sets and any set that is not an ADBench embedding; image: "
-             "`CV_by_*`; text: `NLP_by_*`).", ""]
+    source = (", as the suite tagged them in `run_config.json`" if recorded else
+              " (tabular: ADBench's Classical sets and any set that is not an ADBench embedding; "
+              "image: `CV_by_*`; text: `NLP_by_*`)")
+    lines = ["## By family", "", f"The same ranking within each family of datasets{source}.", ""]
     for family, (part, aggs) in by_family.items():
         n = part["dataset"].nunique()
         lines += [f"### {family} ({n} dataset{'s' * (n != 1)})", "",
                   _ranking_md(_ranking(part, aggs)), _test_md(friedman_nemenyi(aggs["roc_auc"][0])),
                   "", f"Tables: `table_*{sfx}_{family}.md` / `.csv`.", ""]
     return lines
+
+
+def _cap_md(df: pd.DataFrame, config: dict[str, Any]) -> list[str]:
+    """A sentence on ``--max-rows`` when the run capped the datasets' rows."""
+    cap = config.get("max_rows")
+    if not cap:
+        return []
+    # A capped dataset has exactly ``cap`` rows: fit + scored (inductive) or scored (transductive).
+    rows = np.where(df["protocol"] == "transductive", df["n_test"], df["n_train"] + df["n_test"])
+    at_cap = sorted(set(df.loc[rows == cap, "dataset"]))
+    return [f"Rows capped at {cap} per dataset (`--max-rows`): a stratified subsample drawn "
+            "with a fixed seed before the split, the same rows for every detector and seed. "
+            f"Datasets at the cap: {', '.join(at_cap) if at_cap else 'none'}.", ""]
 
 
 def _summary_md(df: pd.DataFrame, aggs: Dict[str, Any], test: Dict[str, Any],
@@ -432,13 +476,13 @@ def _summary_md(df: pd.DataFrame, aggs: Dict[str, Any], test: Dict[str, Any],
     lines += [f"{df['dataset'].nunique()} datasets × {df['detector'].nunique()} detectors × "
               f"seeds {seeds} ({config.get('suite', 'suite ?')}, {protocol} protocol): "
               + ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES)
-              + " cells.", "",
+              + " cells.", "", *_cap_md(df, config),
               "## Ranking", "", _ranking_md(_ranking(df, aggs)), _test_md(test), "",
               "Means are over datasets of the per-dataset means over seeds. A detector with "
               "no value on a dataset (all seeds failed) is ranked last there; wins count the "
               "datasets with the best value (ties all win). Tables: `table_*.md` / `.csv`; "
               "plots: `boxplot_roc_auc.png`, `cd_diagram.png`.", "",
-              *_families_md(by_family, sfx),
+              *_families_md(by_family, sfx, bool(recorded_families(config))),
               f"## Failed cells ({len(failed)})", "", _failures_md(failed, config)]
     return "\n".join(lines)
 
@@ -460,14 +504,11 @@ def _write_metric_tables(aggs: Dict[str, Any], out_dir: Path, heading: str,
     return written
 
 
-def _by_family(df: pd.DataFrame) -> Dict[str, Tuple[pd.DataFrame, Dict[str, Any]]]:
+def _by_family(df: pd.DataFrame, families: dict[str, str]
+               ) -> dict[str, tuple[pd.DataFrame, dict[str, Any]]]:
     """Family -> (its rows, their aggregates); empty when the rows hold one family."""
-    family = df["dataset"].map(dataset_family)
-    present = [f for f in FAMILIES if (family == f).any()]
-    if len(present) < 2:
-        return {}
-    parts = {f: df[family == f] for f in present}
-    return {f: (part, {m: aggregate(part, m) for m in METRICS}) for f, part in parts.items()}
+    return {f: (part, {m: aggregate(part, m) for m in METRICS})
+            for f, part in split_by_family(df, families).items()}
 
 
 def write_report(out_dir: Path, results: Optional[pd.DataFrame] = None) -> List[Path]:
@@ -499,7 +540,7 @@ def write_report(out_dir: Path, results: Optional[pd.DataFrame] = None) -> List[
         sfx = f"_{protocol}" if len(protocols) > 1 else ""
         aggs = {m: aggregate(sub, m) for m in METRICS}
         written += _write_metric_tables(aggs, out_dir, protocol, sfx)
-        by_family = _by_family(sub)
+        by_family = _by_family(sub, recorded_families(config))
         for family, (_, family_aggs) in by_family.items():
             written += _write_metric_tables(family_aggs, out_dir, f"{protocol}, {family} datasets",
                                             f"{sfx}_{family}")

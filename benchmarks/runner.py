@@ -36,11 +36,11 @@ from .isolation import (allow_cells, default_memory_gb, run_cell_isolated, start
                         stop_cells)
 from .protocols import PROTOCOLS
 from .resultsfile import ResultsWriter, latest_rows, read_rows
-from .runconfig import command_line, machine, write_run_config
+from .runconfig import command_line, machine, read_run_config, write_run_config
 from .specs import ResolvedDetector
 
-__all__ = ["RunConfig", "RunError", "RunSummary", "build_grid", "dataset_sources",
-           "effective_n_jobs", "run_benchmark"]
+__all__ = ["RunConfig", "RunError", "RunSummary", "build_grid", "dataset_families",
+           "dataset_sources", "effective_n_jobs", "run_benchmark"]
 
 RESULTS_NAME = "results.csv"
 PREVIOUS_NAME = "results.previous.csv"
@@ -82,6 +82,12 @@ class RunConfig:
     resume, overwrite, progress : bool
     argv : list of str
         The command line, for ``run_config.json``.
+    families : dict
+        Dataset name -> family (tabular, image, text) where the suite says
+        it (``dev``); recorded in ``run_config.json`` for the report.
+    max_rows : int or None
+        Cap on each dataset's rows (:func:`benchmarks.protocols.cap_rows`);
+        None: all rows.
     """
 
     suite: str
@@ -100,6 +106,8 @@ class RunConfig:
     overwrite: bool = False
     progress: bool = True
     argv: List[str] = field(default_factory=list)
+    families: dict[str, str] = field(default_factory=dict)
+    max_rows: int | None = None
 
 
 @dataclass
@@ -120,11 +128,11 @@ def dataset_sources(suite: str, data_dir: Optional[str] = None,
     ``source`` is what :func:`pyod_sla2p.datasets.load_dataset` loads.
     ``name`` is the suite's name for named suites and the file stem for a
     directory (the file name if two stems clash). ``only`` keeps the listed
-    names (an unknown one raises ``ValueError``).
+    names (an unknown one raises ``ValueError``). The benchmark's own
+    suite ``dev`` (:mod:`benchmarks.devsuite`) is resolved here, the
+    library's suites and directories by the library.
     """
-    from pyod_sla2p.datasets import suite_members
-
-    sources = suite_members(suite, data_dir=data_dir)
+    sources = _suite_sources(suite, data_dir)
     stems = [Path(m).stem if os.sep in m or "/" in m else m for m in sources]
     clashes = {s for s, n in Counter(stems).items() if n > 1}
     names = [Path(m).name if s in clashes else s for s, m in zip(stems, sources)]
@@ -137,6 +145,27 @@ def dataset_sources(suite: str, data_dir: Optional[str] = None,
                              f"({', '.join(known)})")
         pairs = [(n, known[n]) for n in only]
     return pairs
+
+
+def _suite_sources(suite: str, data_dir: str | None) -> list[str]:
+    from .devsuite import DEV_SUITE, dev_sources
+
+    if suite == DEV_SUITE:
+        return dev_sources(data_dir)
+    from pyod_sla2p.datasets import suite_members
+
+    return suite_members(suite, data_dir=data_dir)
+
+
+def dataset_families(suite: str, data_dir: str | None = None) -> dict[str, str]:
+    """Dataset name -> family for a suite that tags its datasets (``dev``); else empty.
+
+    Without tags the report falls back to the name
+    (:func:`benchmarks.report.dataset_family`).
+    """
+    from .devsuite import DEV_SUITE, dev_families
+
+    return dev_families(data_dir) if suite == DEV_SUITE else {}
 
 
 def effective_n_jobs(n_jobs: int) -> int:
@@ -168,7 +197,7 @@ def build_grid(cfg: RunConfig, threads: Optional[int],
                      n_features_param=det.n_features_param, protocol=cfg.protocol, seed=seed,
                      timeout=cfg.timeout, max_memory_gb=max_memory_gb, threads=threads,
                      preload=tuple(preload),
-                     warm_up=det.warm_up)
+                     warm_up=det.warm_up, max_rows=cfg.max_rows)
             for name, source in cfg.datasets for seed in cfg.seeds for det in cfg.detectors]
 
 
@@ -227,6 +256,25 @@ def cells_to_run(cfg: RunConfig, cells: Sequence[CellSpec]) -> List[CellSpec]:
     return [c for c in cells if c.key not in done]
 
 
+def check_same_rows(cfg: RunConfig) -> None:
+    """On resume, the rows under study must be those of the run being resumed.
+
+    Raises
+    ------
+    RunError
+        ``--max-rows`` differs from the one recorded in ``run_config.json``.
+    """
+    if not cfg.resume or cfg.overwrite or not (cfg.out / RESULTS_NAME).exists():
+        return
+    before = read_run_config(cfg.out).get("max_rows")
+    if before != cfg.max_rows:
+        def text(cap: int | None) -> str:
+            return "no --max-rows" if cap is None else f"--max-rows {cap}"
+        raise RunError(f"{cfg.out / RESULTS_NAME} was made with {text(before)}, but this run "
+                       f"uses {text(cfg.max_rows)}; resume with the same rows or choose "
+                       "another --out")
+
+
 # ------------------------------------------------------------------ backends
 
 def _local_backend(n_jobs: int) -> Backend:
@@ -275,10 +323,12 @@ def _record_config(cfg: RunConfig, n_cells: int, threads: Optional[int],
         "threads_per_cell": threads, **info, "versions": {"python": info.pop("python"),
                                                           **_versions()},
     }
-    config = {"suite": cfg.suite, "data_dir": cfg.data_dir,
-              "datasets": [{"name": n, "source": s} for n, s in cfg.datasets],
+    datasets = [{"name": n, "source": s, **({"family": cfg.families[n]}
+                                             if n in cfg.families else {})}
+                for n, s in cfg.datasets]
+    config = {"suite": cfg.suite, "data_dir": cfg.data_dir, "datasets": datasets,
               "protocol": cfg.protocol, "seeds": cfg.seeds, "timeout": cfg.timeout,
-              "max_memory_gb": max_memory_gb,
+              "max_memory_gb": max_memory_gb, "max_rows": cfg.max_rows,
               "detectors": [d.as_dict() for d in cfg.detectors], "n_cells": n_cells}
     write_run_config(cfg.out, config, invocation, resume=cfg.resume)
 
@@ -329,7 +379,8 @@ def run_benchmark(cfg: RunConfig, announce: Optional[Callable[[int, int], None]]
     ------
     RunError, ResultsFileError, ClusterError
         The run cannot start (see :func:`check_out_dir`, :func:`cells_to_run`,
-        :func:`benchmarks.cluster.connect`); nothing on disk was changed.
+        :func:`check_same_rows`, :func:`benchmarks.cluster.connect`); nothing
+        on disk was changed.
     KeyboardInterrupt
         After killing the running cells; the finished rows are on disk.
     """
@@ -342,6 +393,7 @@ def run_benchmark(cfg: RunConfig, announce: Optional[Callable[[int, int], None]]
     with _backend(cfg, n_parallel) as backend:  # a cluster is checked before --out
         check_out_dir(cfg.out)
         todo = cells_to_run(cfg, cells)
+        check_same_rows(cfg)
         previous = cfg.out / PREVIOUS_NAME
         if cfg.overwrite and results_path.exists():
             os.replace(results_path, previous)
