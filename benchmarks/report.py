@@ -188,8 +188,12 @@ def bottom_block(mean: pd.DataFrame, higher_is_better: bool = True) -> pd.DataFr
 
 
 def critical_difference(k: int, n: int, alpha: float = ALPHA) -> float:
-    """Nemenyi critical difference of average ranks for k methods on n datasets."""
-    if k < 2 or n < 1:
+    """Nemenyi critical difference of average ranks for k methods on n datasets.
+
+    NaN below 2 datasets: the post-hoc test only follows a Friedman test,
+    which needs at least 2 (a single set's ranks carry no spread).
+    """
+    if k < 2 or n < 2:
         return float("nan")
     q = stats.studentized_range.ppf(1 - alpha, k, np.inf) / math.sqrt(2)
     return float(q * math.sqrt(k * (k + 1) / (6.0 * n)))

@@ -120,6 +120,8 @@ def test_friedman_and_critical_difference(df):
     # Demsar (2006), Table 5: q_0.05 = 2.343 for k = 3; CD = q sqrt(k(k+1) / 6N).
     assert test["cd"] == pytest.approx(2.343 * math.sqrt(3 * 4 / 18), abs=1e-3)
     assert critical_difference(10, 17) == pytest.approx(3.164 * math.sqrt(110 / 102), abs=1e-3)
+    # One dataset (ADBench's text family): no Friedman test, so no post-hoc either.
+    assert math.isnan(critical_difference(10, 1))
 
 
 def test_write_report_files(tmp_path):
