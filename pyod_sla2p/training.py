@@ -140,21 +140,12 @@ def train_classifier(network, x, bank, config, seed, verbose=False):
 
 def _usual_training(network, x, bank, config, generator, optimizer, log, progress):
     """Train until the accuracy stop, a plateau or the epoch cap; fills ``log``."""
-    m = bank.n_projections
-    n_pairs = x.shape[0] * m
-    device = x.device
     loss_fn = nn.CrossEntropyLoss()
     best_epoch_accuracy, epochs_without_gain = -1.0, 0
     for _ in range(config.epoch_num):
         log.n_epochs += 1
-        order = torch.randperm(n_pairs, generator=generator).to(device)
         correct = seen = 0
-        for start in range(0, n_pairs, config.batch_size):
-            pairs = order[start:start + config.batch_size]
-            if pairs.numel() < 2:
-                # BatchNorm cannot normalise a batch of one in train mode.
-                continue
-            rows, labels = pairs // m, pairs % m
+        for pairs, rows, labels in _epoch_batches(x, bank, config.batch_size, generator):
             logits = network(bank.project_pairs(x[rows], labels))
             loss = loss_fn(logits, labels)
             _step(optimizer, loss, log.n_batches + 1, config.lr)
@@ -182,6 +173,23 @@ def _usual_training(network, x, bank, config, generator, optimizer, log, progres
                 return
 
 
+def _epoch_batches(x, bank, batch_size, generator):
+    """Yield ``(pairs, rows, labels)`` for one shuffled pass over every (row, projection) pair.
+
+    One permutation is drawn from ``generator`` per call, so both training
+    phases consume the generator the same way.
+    """
+    m = bank.n_projections
+    n_pairs = x.shape[0] * m
+    order = torch.randperm(n_pairs, generator=generator).to(x.device)
+    for start in range(0, n_pairs, batch_size):
+        pairs = order[start:start + batch_size]
+        if pairs.numel() < 2:
+            # BatchNorm cannot normalise a batch of one in train mode.
+            continue
+        yield pairs, pairs // m, pairs % m
+
+
 def _step(optimizer, loss, batch_number, lr):
     """One optimiser step on ``loss``, refusing a non-finite loss."""
     if not torch.isfinite(loss):
@@ -200,19 +208,12 @@ def _loe_phase(network, x, bank, config, generator, optimizer, log):
     The shuffles continue from ``generator``, so the phase is seeded like
     the rest of training.
     """
-    m = bank.n_projections
-    n_pairs = x.shape[0] * m
     suspected = flag_suspected_outliers(network, x, bank, config.loe_fraction)
     log.n_flagged = int(suspected.sum())
     network.train()
     n_batches = max(log.n_batches, 1)
     while len(log.loe_loss) < n_batches:
-        order = torch.randperm(n_pairs, generator=generator).to(x.device)
-        for start in range(0, n_pairs, config.batch_size):
-            pairs = order[start:start + config.batch_size]
-            if pairs.numel() < 2:
-                continue  # BatchNorm cannot normalise a batch of one
-            rows, labels = pairs // m, pairs % m
+        for _, rows, labels in _epoch_batches(x, bank, config.batch_size, generator):
             logits = network(bank.project_pairs(x[rows], labels))
             loss = loe_loss(logits, labels, suspected[rows], config.loe)
             _step(optimizer, loss, log.n_batches + len(log.loe_loss) + 1, config.lr)
