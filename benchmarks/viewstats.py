@@ -44,6 +44,7 @@ from .protocols import cap_rows, make_split
 from .report import recorded_families, split_by_family
 from .resultsfile import read_frame
 from .runconfig import read_run_config
+from .runner import dataset_families, dataset_sources
 
 __all__ = ["STATISTICS", "best_threshold_rule", "dataset_statistics", "leave_one_out",
            "main", "rule_table", "view_frame"]
@@ -60,13 +61,34 @@ DEFAULT_LABELS = ("direction", "homogeneous", "sla2p")
 _RULE_OUTCOME = {("direction",): 0, ("homogeneous",): 1}
 
 
-def dataset_statistics(config: dict, data_dir: str | None = None) -> pd.DataFrame:
-    """Training-row statistics of every dataset of a run, one row per dataset.
+def _sources(config: dict, names: Sequence[str], data_dir: str | None) -> dict[str, str]:
+    """Dataset name -> what ``load_dataset`` loads, for every name of ``names``.
+
+    A resumed call with ``--datasets`` records only its own datasets, so the
+    names it did not list are looked up in the run's suite.
+    """
+    known = {d["name"]: d["source"] for d in config.get("datasets", [])
+             if isinstance(d, dict) and "name" in d and "source" in d}
+    missing = [n for n in names if n not in known]
+    if missing and config.get("suite"):
+        known.update(dataset_sources(config["suite"], data_dir))
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"dataset(s) {', '.join(unknown)} are not in the run's recorded "
+                         f"datasets or suite {config.get('suite')!r}")
+    return {n: known[n] for n in names}
+
+
+def dataset_statistics(config: dict, names: Sequence[str],
+                       data_dir: str | None = None) -> pd.DataFrame:
+    """Training-row statistics of datasets of a run, one row per dataset.
 
     Parameters
     ----------
     config : dict
         The run's ``run_config.json``.
+    names : sequence of str
+        The datasets (names as in ``results.csv``).
     data_dir : str, optional
         Where the data are; defaults to the run's recorded ``data_dir``.
 
@@ -79,10 +101,10 @@ def dataset_statistics(config: dict, data_dir: str | None = None) -> pd.DataFram
     seed = int(config["seeds"][0])
     protocol = config.get("protocol", "inductive")
     rows = {}
-    for entry in config["datasets"]:
-        ds = load_dataset(entry["source"], data_dir=data_dir)
+    for name, source in _sources(config, names, data_dir).items():
+        ds = load_dataset(source, data_dir=data_dir)
         X, y = cap_rows(ds.X, ds.y, config.get("max_rows"))
-        rows[entry["name"]] = data_statistics(make_split(X, y, protocol, seed).X_fit)
+        rows[name] = data_statistics(make_split(X, y, protocol, seed).X_fit)
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -226,11 +248,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         aucs = view_frame(read_frame(path), labels)
-        stats = dataset_statistics(config, args.data_dir)
+        stats = dataset_statistics(config, list(aucs.index), args.data_dir)
+        families = {**dataset_families(config.get("suite") or "",
+                                       args.data_dir or config.get("data_dir")),
+                    **recorded_families(config)}
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    families = recorded_families(config)
     frame = stats.join(aucs, how="inner")
     frame.insert(0, "family", [families.get(name, "") for name in frame.index])
     frame.to_csv(args.run / "viewstats.csv", index_label="dataset", float_format="%.6f")

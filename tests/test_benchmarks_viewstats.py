@@ -69,9 +69,11 @@ def test_cli_on_builtin_data(tmp_path, capsys):
             "synthetic_global": {"direction": 0.6, "homogeneous": 0.9, "sla2p": 0.8},
             "wine": {"direction": 0.8, "homogeneous": 0.7, "sla2p": 0.75}}
     _results(tmp_path, aucs)
+    # A resumed call with --datasets records only its own datasets: wine is
+    # looked up in the recorded suite.
     (tmp_path / "run_config.json").write_text(json.dumps({
         "suite": "builtin", "data_dir": None, "protocol": "inductive", "seeds": [0, 1],
-        "datasets": [{"name": n, "source": n} for n in aucs]}))
+        "datasets": [{"name": n, "source": n} for n in aucs if n != "wine"]}))
     assert main([str(tmp_path)]) == 0
     text = (tmp_path / "viewstats.md").read_text()
     assert "oracle" in text and "always sla2p" in text and "leave_one_out" in text
@@ -102,6 +104,9 @@ def test_cli_errors(tmp_path, capsys):
     assert "needs results.csv" in capsys.readouterr().err
     _results(tmp_path, {"a": {"direction": 0.9, "sla2p": 0.8}})
     (tmp_path / "run_config.json").write_text(json.dumps({
-        "seeds": [0], "datasets": [{"name": "a", "source": "a"}]}))
+        "seeds": [0], "datasets": [{"name": "b", "source": "b"}]}))
     assert main([str(tmp_path)]) == 2
     assert "no ok rows for homogeneous" in capsys.readouterr().err
+    _results(tmp_path, {"a": {"direction": 0.9, "homogeneous": 0.7, "sla2p": 0.8}})
+    assert main([str(tmp_path)]) == 2  # "a" is neither recorded nor in a suite
+    assert "dataset(s) a are not in the run's recorded datasets" in capsys.readouterr().err
