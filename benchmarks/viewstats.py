@@ -13,7 +13,9 @@ whether a threshold on one statistic picks the better setting:
 * for each statistic, the best one-threshold rule (below the threshold one
   setting, at or above it another), fitted on all datasets (*in sample*:
   optimistic) and by leave-one-dataset-out (the rule is refitted without
-  each dataset and applied to it: the number to believe).
+  each dataset and applied to it: the number to believe). Picking the best
+  of several statistics by that number is itself a choice made on these
+  datasets, so even it flatters the winner a little.
 
 Usage::
 
