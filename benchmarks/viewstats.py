@@ -157,14 +157,14 @@ def best_threshold_rule(values: np.ndarray, auc: np.ndarray):
     """
     fallback = auc.shape[1] - 1
     finite = np.isfinite(values)
+    filled = np.nan_to_num(values)  # NaN rows are overridden by the fallback below
     best = None
     for threshold in _candidates(values):
         for low in range(auc.shape[1]):
             for high in range(auc.shape[1]):
                 if low == high:
                     continue
-                pick = np.where(finite, _choose(np.nan_to_num(values), threshold, low, high),
-                                fallback)
+                pick = np.where(finite, _choose(filled, threshold, low, high), fallback)
                 mean = float(auc[np.arange(len(pick)), pick].mean())
                 if best is None or mean > best[3] + 1e-12:
                     best = (float(threshold), low, high, mean)
@@ -182,7 +182,7 @@ def leave_one_out(values: np.ndarray, auc: np.ndarray) -> float:
             pick = fallback
         else:
             threshold, low, high, _ = rule
-            pick = high if values[i] >= threshold else low
+            pick = int(_choose(values[i], threshold, low, high))
         chosen.append(auc[i, pick])
     return float(np.mean(chosen))
 
