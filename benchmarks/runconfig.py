@@ -16,8 +16,8 @@ import shlex
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Sequence
 
-__all__ = ["CONFIG_NAME", "command_line", "machine", "portable_command", "read_run_config",
-           "write_run_config"]
+__all__ = ["CONFIG_NAME", "command_line", "machine", "merge_resumed", "portable_command",
+           "read_run_config", "write_run_config"]
 
 CONFIG_NAME = "run_config.json"
 _PATH_OPTIONS = ("--out", "--data-dir", "--config")
@@ -85,11 +85,49 @@ def write_run_config(out_dir: Path, config: Mapping[str, Any], invocation: Mappi
     """Write ``run_config.json``: ``config``, its command, and the list of invocations.
 
     With ``resume``, the invocations recorded by earlier runs in ``out_dir``
-    are kept and this one is added.
+    are kept and this one is added, and the run's ``datasets``,
+    ``detectors`` and ``seeds`` become the union of the earlier ones and this
+    call's (:func:`merge_resumed`): a resumed call limited to some datasets
+    or detectors adds cells to the same folder, so the folder holds them all.
     """
-    history = read_run_config(out_dir).get("invocations", []) if resume else []
-    data = {**config, "command": invocation["command"], "invocations": history + [invocation]}
+    earlier = read_run_config(out_dir) if resume else {}
+    config = merge_resumed(earlier, config) if earlier else dict(config)
+    data = {**config, "command": invocation["command"],
+            "invocations": earlier.get("invocations", []) + [invocation]}
     path = Path(out_dir) / CONFIG_NAME
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, default=repr) + "\n")
     os.replace(tmp, path)
+
+
+def _union(earlier: Any, current: Sequence[Any], key: str) -> List[Any]:
+    """Earlier entries in their order, each replaced by this call's entry of the
+    same ``key`` where there is one, then this call's new entries."""
+    if not isinstance(earlier, list):
+        return list(current)
+    now = {entry[key]: entry for entry in current}
+    merged = [now.pop(entry[key], entry) for entry in earlier
+              if isinstance(entry, dict) and key in entry]
+    return merged + [entry for entry in current if entry[key] in now]
+
+
+def merge_resumed(earlier: Mapping[str, Any], config: Mapping[str, Any]) -> Dict[str, Any]:
+    """``config`` with ``datasets``, ``detectors`` and ``seeds`` united with ``earlier``'s.
+
+    Datasets are matched by ``name`` and detectors by ``label``; where both
+    calls name one, this call's description wins (``--resume`` has already
+    refused a label whose parameters changed). Seeds are sorted.
+
+    Examples
+    --------
+    >>> merge_resumed({"datasets": [{"name": "a"}], "seeds": [0]},
+    ...               {"datasets": [{"name": "b"}], "seeds": [1], "detectors": []})
+    {'datasets': [{'name': 'a'}, {'name': 'b'}], 'seeds': [0, 1], 'detectors': []}
+    """
+    merged = dict(config)
+    for field, key in (("datasets", "name"), ("detectors", "label")):
+        if field in config:
+            merged[field] = _union(earlier.get(field), config[field], key)
+    if "seeds" in config and isinstance(earlier.get("seeds"), list):
+        merged["seeds"] = sorted(set(earlier["seeds"]) | set(config["seeds"]))
+    return merged

@@ -66,8 +66,10 @@ _RULE_OUTCOME = {("direction",): 0, ("homogeneous",): 1}
 def _sources(config: dict, names: Sequence[str], data_dir: str | None) -> dict[str, str]:
     """Dataset name -> what ``load_dataset`` loads, for every name of ``names``.
 
-    A resumed call with ``--datasets`` records only its own datasets, so the
-    names it did not list are looked up in the run's suite.
+    Resumed calls now unite their datasets in ``run_config.json``
+    (:func:`benchmarks.runconfig.merge_resumed`), but folders written before
+    that record only the last ``--datasets`` call's, so names missing from the
+    record are looked up in the run's suite.
     """
     known = {d["name"]: d["source"] for d in config.get("datasets", [])
              if isinstance(d, dict) and "name" in d and "source" in d}

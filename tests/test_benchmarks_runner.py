@@ -326,6 +326,30 @@ def test_resume_keeps_every_old_row(base_run, suite, tmp_path):
     assert len(after.splitlines()) == len(before.splitlines()) + 4
 
 
+def test_resumed_calls_on_parts_record_the_whole_run(suite, tmp_path):
+    """A resumed call limited to some datasets or detectors adds them to run_config.json."""
+    out = tmp_path / "parts"
+    common = ["--suite", str(suite), "--out", str(out), "--n-jobs", "1", "--no-progress",
+              "--no-report"]
+    assert main(common + ["--datasets", "beta", "--detectors", "iforest,ecod", "--seeds",
+                          "1"]) == 0
+    assert main(common + ["--resume", "--datasets", "alpha", "--detectors", "ecod,hbos",
+                          "--seeds", "0"]) == 0
+    config = json.loads((out / "run_config.json").read_text())
+    assert [d["name"] for d in config["datasets"]] == ["beta", "alpha"]
+    assert [d["label"] for d in config["detectors"]] == ["iforest", "ecod", "hbos"]
+    assert config["seeds"] == [0, 1]
+    assert config["command"] == config["invocations"][1]["command"]
+    assert "--datasets alpha" in config["command"] and len(config["invocations"]) == 2
+    # Without --resume the folder's earlier record is not merged in.
+    assert main(common + ["--overwrite", "--datasets", "alpha", "--detectors", "hbos",
+                          "--seeds", "0"]) == 0
+    config = json.loads((out / "run_config.json").read_text())
+    assert [d["name"] for d in config["datasets"]] == ["alpha"]
+    assert [d["label"] for d in config["detectors"]] == ["hbos"]
+    assert len(config["invocations"]) == 1
+
+
 @pytest.mark.parametrize("mode", ["--resume", "--overwrite"])
 def test_unreachable_scheduler_changes_nothing(base_run, suite, tmp_path, monkeypatch, capsys,
                                                mode):
