@@ -2,14 +2,16 @@
 
 The public :class:`pyod_sla2p.SLA2P` keeps a constructor a user can hold in
 their head; the switches that the ablation measured and that did not change
-the defaults live here, beside the ablation tool that uses them
+the defaults (or were made defaults, but are still switched in the
+ablation) live here, beside the ablation tool that uses them
 (``sla2p-variant`` in the detector registry). With every lever at its
 default, :class:`SLA2PVariant` gives exactly SLA2P's scores.
 """
 
 from pyod_sla2p import SLA2P
 
-#: The levers; their defaults in the constructor are SLA2P's fixed behaviour.
+#: The levers; their defaults in the constructor are SLA2P's fixed behaviour
+#: ("auto" where the paper preset differs from the defaults).
 LEVERS = ("perturbation", "n_steps", "score_mode", "temperature", "n_banks",
           "activation", "combine", "standardize", "loe", "loe_fraction",
           "projection_rule", "whiten", "calibrate", "score_space", "view_rule")
@@ -62,14 +64,16 @@ class SLA2PVariant(SLA2P):
         at least the number of features, clipped to [64, 256] (over the
         default and the preset; an explicit integer still wins).
         ``hidden_dims="auto"`` follows it.
-    whiten : bool or "wide", default=False
+    whiten : bool, "wide" or "auto", default="auto"
         PCA-whiten the (standardised) rows before the row normalisation,
         keeping the components that explain 99 % of the training variance.
         "wide": only when the training rows have more than 64 features.
-    calibrate : bool, default=False
+        "auto": "wide" (SLA2P's default), or False under ``preset="paper"``.
+    calibrate : bool or "auto", default="auto"
         Standardise each projection's pair scores by that projection's mean
         and standard deviation on the training rows before averaging over
         projections, so that hard pseudo-classes do not dominate the mean.
+        "auto": True (SLA2P's default), or False under ``preset="paper"``.
     score_space : {"softmax", "centre"}, default="softmax"
         "softmax": the pair score from the classifier's output
         (``score_function``). "centre": GOAD's score, the squared distance of
@@ -91,7 +95,7 @@ class SLA2PVariant(SLA2P):
                  perturbation="auto", n_steps=1, score_mode="perturbed",
                  temperature=1.0, n_banks=1, activation="leaky_relu",
                  combine="max", standardize="auto", loe="none", loe_fraction=0.1,
-                 projection_rule="fixed", whiten=False, calibrate=False,
+                 projection_rule="fixed", whiten="auto", calibrate="auto",
                  score_space="softmax", view_rule="none"):
         super().__init__(
             contamination=contamination, n_projections=n_projections,

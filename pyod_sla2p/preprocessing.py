@@ -128,7 +128,22 @@ class RowPreprocessor:
         self.pca_ = None
         self.pca_unit_ = None
 
-    def fit(self, X):
+    def fit(self, X, whiten_rows=None):
+        """Learn the standardisation and, if enabled, the whitening from ``X``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features), float64
+        whiten_rows : ndarray of int or None, default=None
+            The rows of ``X`` the whitening's PCA is fitted on; None: all.
+            The views pass the classifier's training subsample, so that on
+            large data the PCA (an SVD of the rows) costs no more than
+            training does. The standardisation always uses every row.
+
+        Returns
+        -------
+        self
+        """
         if self.standardize:
             self.unit_ = power_of_two_scale(np.abs(X).max(axis=0))
             scaled = X / self.unit_
@@ -136,7 +151,8 @@ class RowPreprocessor:
             scale = scaled.std(axis=0)
             self.scale_ = np.where(scale > 0, scale, 1.0)
         if resolve_whiten(self.whiten, X.shape[1]):
-            self._fit_whitening(self._standardized(X) if self.standardize else X)
+            rows = X if whiten_rows is None else X[whiten_rows]
+            self._fit_whitening(self._standardized(rows) if self.standardize else rows)
         return self
 
     def _fit_whitening(self, X):

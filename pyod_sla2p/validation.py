@@ -309,13 +309,13 @@ PARAMETER_CONSTRAINTS = {
     "activation": [options(*ACTIVATIONS)],
     "combine": [options(*COMBINATIONS)],
     "standardize": [BOOLEAN, options("auto")],
-    "calibrate": [BOOLEAN],
+    "calibrate": [BOOLEAN, options("auto")],
     "score_space": [options(*SCORE_SPACES)],
     "view_rule": [options(*VIEW_RULES)],
     "loe": [options(*LOE_MODES)],
     "loe_fraction": [real(0.0, 0.5, low_open=True)],
     "projection_rule": [options("fixed", "features")],
-    "whiten": [BOOLEAN, options("wide")],
+    "whiten": [BOOLEAN, options("wide", "auto")],
 }
 
 #: Allowed entries of ``optimizer_params`` (Adam's own keyword names).

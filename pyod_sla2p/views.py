@@ -151,9 +151,16 @@ def fit_view(name, X, pipeline, training, scoring, seeds, device, batch_rows,
         When every training row looks the same to this view, so the
         classifier could never learn (and the accuracy stop never fire).
     """
+    # The classifier's training subsample (max_train_samples); the whitening
+    # is fitted on the same rows, so it too is bounded on large data.
+    pick = None
+    cap = training.max_train_samples
+    if cap is not None and X.shape[0] > cap:
+        pick = np.sort(np.random.default_rng(seeds[2]).choice(X.shape[0], cap,
+                                                               replace=False))
     preprocessor = RowPreprocessor(pipeline.standardize,
                                    homogeneous=(name == "homogeneous"),
-                                   whiten=pipeline.whiten).fit(X)
+                                   whiten=pipeline.whiten).fit(X, whiten_rows=pick)
     x_proc = preprocessor.transform(X)
     _check_not_degenerate(x_proc, name)
     bank = ProjectionBank.draw(pipeline.n_projections, x_proc.shape[1],
@@ -161,11 +168,7 @@ def fit_view(name, X, pipeline, training, scoring, seeds, device, batch_rows,
     network = build_classifier(pipeline.projection_dim, pipeline.n_projections,
                                pipeline.hidden_dims, pipeline.activation,
                                seed=seeds[1]).to(device)
-    x_train = x_proc
-    cap = training.max_train_samples
-    if cap is not None and x_proc.shape[0] > cap:
-        pick = np.random.default_rng(seeds[2]).choice(x_proc.shape[0], cap, replace=False)
-        x_train = x_proc[np.sort(pick)]
+    x_train = x_proc if pick is None else x_proc[pick]
     bank_on_device = bank.to(device)
     log = train_classifier(network, torch.as_tensor(x_train, device=device),
                            bank_on_device, training, seed=seeds[3], verbose=verbose)

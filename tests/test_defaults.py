@@ -41,3 +41,11 @@ def test_views_and_optimizer_params_are_normalised():
     partial = resolve_parameters(
         SLA2P(optimizer_params={"lr": 0.01}).get_params(deep=False), 10)
     assert partial["optimizer_params"] == {**OPTIMIZER_DEFAULTS, "lr": 0.01}
+
+
+def test_issue_15_defaults_and_the_unchanged_paper_preset():
+    """Calibration and wide-row whitening are defaults; the paper preset keeps neither."""
+    assert (DEFAULTS["calibrate"], DEFAULTS["whiten"]) == (True, "wide")
+    paper = resolve_parameters(SLA2P(preset="paper").get_params(deep=False), 100)
+    assert (paper["calibrate"], paper["whiten"]) == (False, False)
+    assert paper["standardize"] is False and paper["views"] == ("direction",)

@@ -13,6 +13,7 @@ from sklearn.base import clone
 
 from benchmarks.variants import LEVERS, SLA2PVariant
 from pyod_sla2p.config import ScoringConfig, configs_from_params
+from pyod_sla2p.defaults import resolve_parameters
 from pyod_sla2p.network import build_classifier, fold_batchnorm, split_head
 from pyod_sla2p.projections import ProjectionBank
 from pyod_sla2p.scoring import (
@@ -34,7 +35,9 @@ from pyod_sla2p.views import VIEWS
 
 LEVER_SETTINGS = {
     "calibrate": {"calibrate": True},
-    "centre": {"score_space": "centre"},
+    # The package's scores before issue 15 made calibration the default.
+    "uncalibrated": {"calibrate": False},
+    "centre": {"score_space": "centre", "calibrate": False},
     "centre_perturbed_calibrated": {"score_space": "centre", "calibrate": True, "epsilon": 5.0},
     "view_rule": {"view_rule": "data"},
 }
@@ -66,7 +69,22 @@ def test_levers_are_variant_parameters_with_the_default_behaviour():
     assert (twin.calibrate, twin.score_space, twin.view_rule) == (True, "centre", "data")
     defaults = SLA2PVariant()
     assert (defaults.calibrate, defaults.score_space, defaults.view_rule) == \
-        (False, "softmax", "none")
+        ("auto", "softmax", "none")
+    # "auto" resolves to the package's defaults, and off under the paper preset.
+    resolved = resolve_parameters(defaults.get_params(deep=False), 100, 8)
+    assert (resolved["calibrate"], resolved["whiten"]) == (True, "wide")
+    paper = resolve_parameters(SLA2PVariant(preset="paper").get_params(deep=False), 100, 8)
+    assert (paper["calibrate"], paper["whiten"]) == (False, False)
+
+
+def test_calibration_is_the_default_and_not_the_paper_presets(fitted_levers, fitted,
+                                                              pyod_data, small_params):
+    X_train, X_test = pyod_data[0], pyod_data[1]
+    assert_array_equal(fitted.decision_function(X_test),
+                       fitted_levers["calibrate"].decision_function(X_test))
+    assert all(v.pair_calibration is not None for v in fitted.views_)
+    paper = SLA2PVariant(preset="paper", random_state=0, **small_params).fit(X_train)
+    assert all(v.pair_calibration is None for v in paper.views_)
 
 
 # ------------------------------------------------------------- calibrate
@@ -297,8 +315,8 @@ def test_pickle_keeps_the_lever_statistics(fitted_levers, pyod_data, name):
     assert (on_cpu.centres is None) == (clf.views_[0].centres is None)
 
 
-def test_levers_change_the_scores(fitted_levers, pyod_data, fitted):
-    base = fitted  # SLA2P with the same settings and seed: the levers' defaults
+def test_levers_change_the_scores(fitted_levers, pyod_data):
+    base = fitted_levers["uncalibrated"]  # same settings and seed, every lever off
     reference = base.decision_function(pyod_data[1])
     for name in ("calibrate", "centre"):
         # Same seeds, same training: only the scoring differs.

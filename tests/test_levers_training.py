@@ -231,6 +231,32 @@ def test_whitening_transforms_new_rows_with_the_fitted_pca():
     assert_array_equal(prep.transform(X_test[3:4]), prep.transform(X_test)[3:4])
 
 
+def test_whitening_is_fitted_on_the_given_rows_and_standardisation_on_all():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(120, 70)) @ rng.normal(size=(70, 70))
+    rows = np.arange(0, 120, 3)
+    prep = RowPreprocessor(standardize=True, whiten=True).fit(X, whiten_rows=rows)
+    full = RowPreprocessor(standardize=True, whiten=True).fit(X)
+    assert_array_equal(prep.mean_, full.mean_)  # the standardisation saw every row
+    assert prep.pca_.n_samples_ == len(rows) and full.pca_.n_samples_ == len(X)
+    pca = PCA(n_components=0.99, whiten=True, svd_solver="full").fit(
+        full._standardized(X[rows]) / prep.pca_unit_)
+    assert_allclose(np.abs(prep.pca_.components_), np.abs(pca.components_), atol=1e-8)
+
+
+def test_the_default_whitens_wide_rows_on_the_training_subsample(small_params):
+    """Whitening, on by default for rows of more than 64 features, is bounded
+    by max_train_samples as training is; narrow rows are not whitened."""
+    X = np.random.default_rng(4).normal(size=(150, 70))
+    capped = SLA2PVariant(random_state=0, max_train_samples=60, **small_params).fit(X)
+    assert capped.params_["whiten"] == "wide"
+    assert [v.preprocessor.pca_.n_samples_ for v in capped.views_] == [60, 60]
+    every = SLA2PVariant(random_state=0, max_train_samples=None, **small_params).fit(X)
+    assert [v.preprocessor.pca_.n_samples_ for v in every.views_] == [150, 150]
+    narrow = SLA2PVariant(random_state=0, **small_params).fit(X[:, :64])
+    assert all(v.preprocessor.pca_ is None for v in narrow.views_)
+
+
 def test_whitening_of_rank_deficient_rows_keeps_the_rank():
     # Fewer rows than features, and duplicated columns: rank at most 9.
     base = np.random.default_rng(1).normal(size=(10, 15))
@@ -302,6 +328,7 @@ def test_levers_are_declared_everywhere():
     variant = SLA2PVariant()
     for name in NEW_LEVERS:
         assert name in LEVERS and name in PARAMETER_CONSTRAINTS
-        # The constructor's default is the package's fixed behaviour.
-        assert getattr(variant, name) == DEFAULTS[name]
+        # The constructor's default is the package's fixed behaviour: the
+        # value itself, or "auto" where the paper preset differs from it.
+        assert getattr(variant, name) in (DEFAULTS[name], "auto")
         assert any(c.accepts(DEFAULTS[name]) for c in PARAMETER_CONSTRAINTS[name])
