@@ -64,11 +64,11 @@ class SLA2PVariant(SLA2P):
         at least the number of features, clipped to [64, 256] (over the
         default and the preset; an explicit integer still wins).
         ``hidden_dims="auto"`` follows it.
-    whiten : bool, "wide" or "auto", default="auto"
+    whiten : bool or "wide", default=False
         PCA-whiten the (standardised) rows before the row normalisation,
-        keeping the components that explain 99 % of the training variance.
+        keeping the components that explain 99 % of the training variance
+        (fitted on the classifier's training subsample).
         "wide": only when the training rows have more than 64 features.
-        "auto": "wide" (SLA2P's default), or False under ``preset="paper"``.
     calibrate : bool or "auto", default="auto"
         Standardise each projection's pair scores by that projection's mean
         and standard deviation on the training rows before averaging over
@@ -95,7 +95,7 @@ class SLA2PVariant(SLA2P):
                  perturbation="auto", n_steps=1, score_mode="perturbed",
                  temperature=1.0, n_banks=1, activation="leaky_relu",
                  combine="max", standardize="auto", loe="none", loe_fraction=0.1,
-                 projection_rule="fixed", whiten="auto", calibrate="auto",
+                 projection_rule="fixed", whiten=False, calibrate="auto",
                  score_space="softmax", view_rule="none"):
         super().__init__(
             contamination=contamination, n_projections=n_projections,

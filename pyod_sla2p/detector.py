@@ -36,10 +36,9 @@ class SLA2P(BaseDetector):
     """SLA²P: self-supervised anomaly detection with adversarial perturbation.
 
     Each view of the data (by default two: the rows' direction, and their
-    direction with their magnitude kept) standardises the features, PCA-whitens
-    rows wider than 64 features (embeddings), scales every row to unit L2
-    norm and maps it by ``n_projections`` fixed Gaussian random projections
-    of width ``projection_dim``. A small MLP learns to tell which projection
+    direction with their magnitude kept) standardises the features, scales
+    every row to unit L2 norm and maps it by ``n_projections`` fixed Gaussian
+    random projections of width ``projection_dim``. A small MLP learns to tell which projection
     produced a transformed row, and stops training as soon as its running
     accuracy passes ``acc_threshold``, before it learns the rare rows too.
     A row's score is the mean over projections of the classifier's negative
@@ -108,8 +107,8 @@ class SLA2P(BaseDetector):
         setting: one view (direction), 256 projections of width 256 (64 of
         width 128 above 2000 rows, the script's setting for its large tabular
         set), accuracy stop 0.6, epsilon 7.8125 (their 1000 on the batch-mean
-        gradient), the Brier score, no feature standardisation, no whitening
-        and the raw mean over projections. BatchNorm
+        gradient), the Brier score, no feature standardisation and the raw
+        mean over projections. BatchNorm
         weights start at 1 (current PyTorch), not at the uniform (0, 1) draw
         of the PyTorch 0.4 the script ran on.
     device : None, "auto", "cpu", "cuda" or torch.device, default=None
@@ -148,10 +147,9 @@ class SLA2P(BaseDetector):
     Notes
     -----
     The defaults are fixed values, listed in :mod:`pyod_sla2p.defaults`;
-    they do not depend on the data, except that whitening applies to rows of
-    more than 64 features only. Research switches (perturbation forms,
-    iterated steps, temperature, an ensemble of banks, and switching the
-    calibration and the whitening off) are not parameters of this class: the
+    they do not depend on the data. Research switches (perturbation forms,
+    iterated steps, temperature, an ensemble of banks, whitening, switching
+    the calibration off, ...) are not parameters of this class: the
     benchmark's ``benchmarks.variants.SLA2PVariant`` exposes them.
 
     References

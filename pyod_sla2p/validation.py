@@ -315,7 +315,7 @@ PARAMETER_CONSTRAINTS = {
     "loe": [options(*LOE_MODES)],
     "loe_fraction": [real(0.0, 0.5, low_open=True)],
     "projection_rule": [options("fixed", "features")],
-    "whiten": [BOOLEAN, options("wide", "auto")],
+    "whiten": [BOOLEAN, options("wide")],
 }
 
 #: Allowed entries of ``optimizer_params`` (Adam's own keyword names).

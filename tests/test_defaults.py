@@ -44,8 +44,8 @@ def test_views_and_optimizer_params_are_normalised():
 
 
 def test_issue_15_defaults_and_the_unchanged_paper_preset():
-    """Calibration and wide-row whitening are defaults; the paper preset keeps neither."""
-    assert (DEFAULTS["calibrate"], DEFAULTS["whiten"]) == (True, "wide")
+    """Calibration is a default, whitening is not; the paper preset keeps neither."""
+    assert (DEFAULTS["calibrate"], DEFAULTS["whiten"]) == (True, False)
     paper = resolve_parameters(SLA2P(preset="paper").get_params(deep=False), 100)
     assert (paper["calibrate"], paper["whiten"]) == (False, False)
     assert paper["standardize"] is False and paper["views"] == ("direction",)

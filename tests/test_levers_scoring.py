@@ -72,7 +72,7 @@ def test_levers_are_variant_parameters_with_the_default_behaviour():
         ("auto", "softmax", "none")
     # "auto" resolves to the package's defaults, and off under the paper preset.
     resolved = resolve_parameters(defaults.get_params(deep=False), 100, 8)
-    assert (resolved["calibrate"], resolved["whiten"]) == (True, "wide")
+    assert (resolved["calibrate"], resolved["whiten"]) == (True, False)
     paper = resolve_parameters(SLA2PVariant(preset="paper").get_params(deep=False), 100, 8)
     assert (paper["calibrate"], paper["whiten"]) == (False, False)
 

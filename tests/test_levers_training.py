@@ -244,17 +244,20 @@ def test_whitening_is_fitted_on_the_given_rows_and_standardisation_on_all():
     assert_allclose(np.abs(prep.pca_.components_), np.abs(pca.components_), atol=1e-8)
 
 
-def test_the_default_whitens_wide_rows_on_the_training_subsample(small_params):
-    """Whitening, on by default for rows of more than 64 features, is bounded
-    by max_train_samples as training is; narrow rows are not whitened."""
+def test_wide_whitening_is_fitted_on_the_training_subsample(small_params):
+    """Whitening is bounded by max_train_samples as training is; narrow rows
+    are not whitened by "wide", and the default does not whiten."""
     X = np.random.default_rng(4).normal(size=(150, 70))
-    capped = SLA2PVariant(random_state=0, max_train_samples=60, **small_params).fit(X)
-    assert capped.params_["whiten"] == "wide"
+    kw = dict(random_state=0, whiten="wide", **small_params)
+    capped = SLA2PVariant(max_train_samples=60, **kw).fit(X)
     assert [v.preprocessor.pca_.n_samples_ for v in capped.views_] == [60, 60]
-    every = SLA2PVariant(random_state=0, max_train_samples=None, **small_params).fit(X)
+    every = SLA2PVariant(max_train_samples=None, **kw).fit(X)
     assert [v.preprocessor.pca_.n_samples_ for v in every.views_] == [150, 150]
-    narrow = SLA2PVariant(random_state=0, **small_params).fit(X[:, :64])
+    narrow = SLA2PVariant(**kw).fit(X[:, :64])
     assert all(v.preprocessor.pca_ is None for v in narrow.views_)
+    default = SLA2PVariant(random_state=0, **small_params).fit(X)
+    assert default.params_["whiten"] is False
+    assert all(v.preprocessor.pca_ is None for v in default.views_)
 
 
 def test_whitening_of_rank_deficient_rows_keeps_the_rank():
