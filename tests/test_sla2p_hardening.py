@@ -56,6 +56,10 @@ def test_scores_are_checked_after_fit_and_scoring(pyod_data, monkeypatch, small_
     with pytest.raises(ValueError, match="non-finite score"):
         clf.decision_function(pyod_data[1])
     monkeypatch.setattr(views_module, "score_rows", lambda *a, **k: np.ones(a[1].shape[0]))
+    # With the calibration (the default), fit reduces the training rows' pair
+    # scores itself instead of scoring them again.
+    monkeypatch.setattr(views_module, "mean_over_projections",
+                        lambda pairs, *a, **k: np.ones(pairs.shape[0]))
     with pytest.raises(ValueError, match="same score"):
         SLA2P(random_state=0, **small_params).fit(pyod_data[0])
 
