@@ -8,6 +8,7 @@ The README's headline numbers are checked against the regenerated tables.
 
 import json
 import re
+import shlex
 import shutil
 
 import pytest
@@ -48,18 +49,31 @@ def test_tables_regenerate_identically(name, tmp_path):
 
 @pytest.mark.parametrize("name", RUNS)
 def test_recorded_detectors_run_with_this_api(name):
-    """Each run's recorded command, and each detector it records, resolves today."""
+    """Every recorded invocation's detectors resolve today, to the detectors the run records.
+
+    A run filled by several resumed calls records the union of their
+    detectors (``runconfig.merge_resumed``); each label must come from some
+    call, with the estimator and arguments recorded for it.
+    """
     config = read_run_config(RESULTS / name)
-    words = config["command"].split()
-    if "--detectors" in words:
-        specs = words[words.index("--detectors") + 1]
-        assert [label for label, _, _ in parse_detector_list(specs)] == [
-            d["label"] for d in config["detectors"]]
-        resolved = resolve_detectors(specs)
-    else:
-        resolved = resolve_detectors()
-    assert [(d.label, d.estimator, d.kwargs) for d in resolved] == [
-        (d["label"], d["estimator"], d["kwargs"]) for d in config["detectors"]]
+    resolved = {}
+    for invocation in config["invocations"]:
+        words = shlex.split(invocation["command"])
+        if "--detectors" in words:
+            specs = words[words.index("--detectors") + 1]
+            labels = [label for label, _, _ in parse_detector_list(specs)]
+            found = resolve_detectors(specs)
+            assert [d.label for d in found] == labels
+        else:
+            found = resolve_detectors()
+        resolved.update({d.label: (d.estimator, d.kwargs) for d in found})
+    assert resolved.keys() == {d["label"] for d in config["detectors"]}
+    for d in config["detectors"]:
+        assert resolved[d["label"]] == (d["estimator"], d["kwargs"]), d["label"]
+    words = shlex.split(config["command"])
+    if "--detectors" in words:  # the last call's detectors are among them
+        assert {label for label, _, _ in parse_detector_list(
+            words[words.index("--detectors") + 1])} <= resolved.keys()
 
 
 @pytest.mark.parametrize("name", [r for r in RUNS if (RESULTS / r / "ablation.md").is_file()])
