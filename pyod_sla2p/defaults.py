@@ -1,7 +1,7 @@
 """What SLA2P's ``"auto"`` parameters become, and the ``"paper"`` preset.
 
-The defaults are fixed values: they do not depend on the data's labels or
-name. Most were chosen on the 17 ODDS sets (see the README's ablation); the
+The defaults are fixed values: they do not depend on the data. Most were
+chosen on the 17 ODDS sets (see the README's ablation); the
 per-projection calibration on the development suite of tabular, image and
 text sets (issue 15). The paper preset is the authors' tabular
 configuration, which switches to their large-data setting above 2000 rows.

@@ -38,9 +38,10 @@ class SLA2P(BaseDetector):
     Each view of the data (by default two: the rows' direction, and their
     direction with their magnitude kept) standardises the features, scales
     every row to unit L2 norm and maps it by ``n_projections`` fixed Gaussian
-    random projections of width ``projection_dim``. A small MLP learns to tell which projection
-    produced a transformed row, and stops training as soon as its running
-    accuracy passes ``acc_threshold``, before it learns the rare rows too.
+    random projections of width ``projection_dim``. A small MLP learns to
+    tell which projection produced a transformed row, and stops training as
+    soon as its running accuracy passes ``acc_threshold``, before it learns
+    the rare rows too.
     A row's score is the mean over projections of the classifier's negative
     log-probability of the true projection, each projection's score first
     standardised by its mean and spread on the training rows (optionally
