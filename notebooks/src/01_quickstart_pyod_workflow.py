@@ -241,8 +241,8 @@ plt.show()
 #
 # **A recipe: SLA2P with one partner.** The average of the standardised scores of
 # SLA2P and KNN (embeddings) or SLA2P and IForest (tabular data) beat SLA2P alone
-# on the development suite of issue 15 (tabular, image and text sets; see the
-# README's "Recipe" section for the numbers and the command). The rows
+# on the development suite of issue 15 (tabular, image and text sets; the
+# README's paragraph "Recipe: SLA2P with KNN" gives the numbers and the command). The rows
 # "recipe: SLA2P + KNN" and "recipe: SLA2P + IForest" below are that pair; the
 # benchmark's `sla2p+knn` and `sla2p+iforest` detectors
 # (`benchmarks/ensemble.py`) are the same average as one PyOD detector. On a
