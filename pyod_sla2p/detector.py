@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .config import configs_from_params
 from .defaults import resolve_parameters
+from .explain import ExplainMixin
 from .validation import check_input, check_parameters, check_resolved, feature_names_of
 from .viewrule import choose_views
 from .views import combine, fit_view
@@ -32,7 +33,7 @@ from .views import combine, fit_view
 _SCORE_PAIRS_PER_CHUNK = 4096
 
 
-class SLA2P(BaseDetector):
+class SLA2P(ExplainMixin, BaseDetector):
     """SLA²P: self-supervised anomaly detection with adversarial perturbation.
 
     Each view of the data (by default two: the rows' direction, and their

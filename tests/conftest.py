@@ -16,17 +16,78 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+#: Set (to 1) by .ci/run: the published data must be there, and its tests must run.
+REQUIRE_DATA_ENV = "PYOD_SLA2P_REQUIRE_DATA"
+#: The one command that provides what the data tests read.
+DATA_COMMAND = ("python -m pyod_sla2p.datasets download --suite tests --data-dir DIR "
+                "&& export PYOD_SLA2P_DATA=DIR")
+
+
+def _data_required():
+    return os.environ.get(REQUIRE_DATA_ENV, "").strip() not in ("", "0")
+
+
+def _data_path():
+    return Path(os.environ.get("PYOD_SLA2P_DATA") or REPO_ROOT.parent / "shared" / "datasets")
+
+
 @pytest.fixture(scope="session")
 def data_dir():
     """The data directory: ``$PYOD_SLA2P_DATA`` or ``<repo>/../shared/datasets``.
 
-    CI always provides it, so a missing directory is a failure, not a skip.
+    Without it the tests that read the published files are skipped, with the
+    command that provides them; where ``$PYOD_SLA2P_REQUIRE_DATA`` is set (CI)
+    a missing directory is a failure.
     """
-    path = Path(os.environ.get("PYOD_SLA2P_DATA") or REPO_ROOT.parent / "shared" / "datasets")
+    path = _data_path()
     if not (path / "odds").is_dir():
-        pytest.fail(f"Benchmark data not found at {path} (expected an 'odds' folder). "
-                    "Set PYOD_SLA2P_DATA to the datasets directory.")
+        message = (f"Benchmark data not found at {path} (expected an 'odds' folder). "
+                   f"Provide it with: {DATA_COMMAND}")
+        if _data_required():
+            pytest.fail(f"{message} ({REQUIRE_DATA_ENV} is set, so the data tests must run.)")
+        pytest.skip(message)
     return path
+
+
+def pytest_collection_modifyitems(config, items):
+    # Which tests read the published data: those that ask for data_dir,
+    # directly or through another fixture.
+    for item in items:
+        if "data_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.needs_data)
+
+
+_DATA_OUTCOMES = {"passed": 0, "not passed": 0}
+
+
+def pytest_runtest_logreport(report):
+    if "needs_data" not in report.keywords:
+        return
+    if report.when == "call" and report.passed:
+        _DATA_OUTCOMES["passed"] += 1
+    elif report.skipped or report.failed:
+        _DATA_OUTCOMES["not passed"] += 1
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Where the data is required (CI), fail a session in which no data test ran."""
+    if not _data_required() or session.config.option.collectonly:
+        return
+    if _DATA_OUTCOMES["passed"] == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"{REQUIRE_DATA_ENV} is set but no test that reads the published data "
+                f"passed: the data tests did not run.", red=True)
+
+
+def pytest_terminal_summary(terminalreporter):
+    counts = _DATA_OUTCOMES
+    if counts["passed"] or counts["not passed"]:
+        terminalreporter.write_line(
+            f"data tests: {counts['passed']} passed, {counts['not passed']} skipped or failed "
+            f"(data folder: {_data_path()})")
 
 
 # ------------------------------------------------------------ SLA2P data
