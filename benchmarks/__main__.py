@@ -11,7 +11,7 @@ import argparse
 import math
 import sys
 from pathlib import Path
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, Optional, Sequence, Tuple
 
 from pyod_sla2p.datasets import ADBENCH_FAMILIES
 
@@ -68,6 +68,9 @@ output (in --out):
   run_config.json   command, datasets, detectors with parameters, seeds, versions
   table_*.md/.csv, summary.md, boxplot_roc_auc.png, cd_diagram.png
                     (also: python -m benchmarks report --out DIR)
+  .runner.lock      one runner per folder: a second one on a folder in use stops at
+                    once and names the first (pid, host); the lock ends with its
+                    process, even a killed one, and the file is removed at the end
 
 examples:
   python -m benchmarks                                   # builtin suite, default detectors
@@ -109,9 +112,28 @@ _n_jobs = _integer(lambda v: v != 0, "must not be 0 (use 1 for sequential, -1 fo
 _positive_int = _integer(lambda v: v >= 1, "must be >= 1")
 
 
+#: The largest seed: scikit-learn's ``check_random_state`` and ``train_test_split``
+#: (the inductive split, and ``random_state`` of most PyOD detectors) take
+#: seeds in ``[0, 2**32 - 1]``; a larger one fails every cell, not the parser.
+MAX_SEED = 2**32 - 1
+#: The most seeds one run takes.
+MAX_SEEDS = 10_000
+
+
 def parse_seeds(text: str) -> List[int]:
-    """``"0,1,2"`` -> ``[0, 1, 2]``; ``"0-4"`` -> ``[0, 1, 2, 3, 4]``; no duplicates."""
-    seeds: List[int] = []
+    """``"0,1,2"`` -> ``[0, 1, 2]``; ``"0-4"`` -> ``[0, 1, 2, 3, 4]``; no duplicates.
+
+    Every seed must lie in ``[0, MAX_SEED]``, the ``random_state`` range of
+    scikit-learn and PyOD; a range's ends are checked before it is expanded.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        Says what is wrong with ``text`` and what is allowed.
+    """
+    allowed = (f"seeds must be integers from 0 to {MAX_SEED} (2**32 - 1, the random_state "
+               "range of scikit-learn and PyOD)")
+    parts: List[Tuple[int, int]] = []
     try:
         for part in text.split(","):
             part = part.strip()
@@ -120,14 +142,21 @@ def parse_seeds(text: str) -> List[int]:
                 lo, hi = int(a), int(b)
                 if hi < lo:
                     raise ValueError
-                seeds.extend(range(lo, hi + 1))
             else:
-                seeds.append(int(part))
+                lo = hi = int(part)
+            parts.append((lo, hi))
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"bad seeds {text!r}: expected non-negative integers like 0,1,2 or 0-4") from None
-    if not seeds or any(s < 0 for s in seeds):
-        raise argparse.ArgumentTypeError(f"bad seeds {text!r}: seeds must be >= 0")
+    if any(lo < 0 or hi > MAX_SEED for lo, hi in parts):
+        raise argparse.ArgumentTypeError(f"bad seeds {text!r}: {allowed}")
+    # Checked before expanding: a range like 0-4294967295 is valid seed by seed
+    # but would build a list of billions of cells.
+    if sum(hi - lo + 1 for lo, hi in parts) > MAX_SEEDS:
+        raise argparse.ArgumentTypeError(
+            f"bad seeds {text!r}: at most {MAX_SEEDS} seeds per run (each one reruns every "
+            "dataset and detector)")
+    seeds = [s for lo, hi in parts for s in range(lo, hi + 1)]
     if len(set(seeds)) != len(seeds):
         raise argparse.ArgumentTypeError(f"bad seeds {text!r}: a seed is repeated")
     return seeds
@@ -179,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="JSON/TOML file mapping detector names to keyword arguments")
     p.add_argument("--seeds", type=parse_seeds, default=[0, 1, 2], metavar="0,1,2",
                    help="seeds: split seeds (inductive) and detector random_state "
-                        "(default 0,1,2; ranges like 0-4 work)")
+                        "(default 0,1,2; ranges like 0-4 work; each from 0 to 2**32 - 1)")
     p.add_argument("--protocol", choices=PROTOCOLS, default="inductive",
                    help="inductive (default; PyOD's train/test protocol) or transductive "
                         "(fit and score all rows)")

@@ -101,28 +101,28 @@ from typing import NamedTuple
 
 import numpy as np
 
+from pyod_sla2p.datasets.testdata import TEST_ADBENCH
+
 __all__ = ["DEV_ADBENCH", "DEV_DUPLICATES", "DEV_SUITE", "DevMember", "Duplicate", "Match",
            "dev_families", "dev_members", "dev_sources", "find_duplicates", "main", "same_data"]
 
 #: The suite's name on the command line (``--suite dev``).
 DEV_SUITE = "dev"
 
+
+def _by_folder(names: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    # ADBench's canonical names: ``<folder>:<stem>``, or the bare stem for Classical.
+    folders: dict[str, list[str]] = defaultdict(list)
+    for name in names:
+        folder, _, stem = name.rpartition(":")
+        folders[folder or "Classical"].append(stem)
+    return {folder: tuple(stems) for folder, stems in folders.items()}
+
+
 #: The ADBench files of the suite by folder, before duplicates are dropped:
-#: the files in ``../shared/datasets/adbench`` when issue 15 was opened.
-DEV_ADBENCH: dict[str, tuple[str, ...]] = {
-    "Classical": (
-        "1_ALOI", "5_campaign", "6_cardio", "8_celeba", "10_cover", "11_donors", "14_glass",
-        "16_http", "17_InternetAds", "18_Ionosphere", "19_landsat", "20_letter",
-        "21_Lymphography", "22_magic.gamma", "23_mammography", "24_mnist", "25_musk",
-        "26_optdigits", "28_pendigits", "29_Pima", "30_satellite", "31_satimage-2",
-        "32_shuttle", "33_skin", "34_smtp", "39_vertebral", "40_vowels",
-    ),
-    **{folder: tuple(f"MVTec-AD_{c}" for c in (
-        "bottle", "cable", "capsule", "carpet", "grid", "leather", "metal_nut", "pill",
-        "toothbrush", "transistor", "wood"))
-       for folder in ("CV_by_ResNet18", "CV_by_ViT")},
-    "NLP_by_BERT": ("20news_3",),
-}
+#: the files in ``../shared/datasets/adbench`` when issue 15 was opened, which
+#: the ``tests`` download suite fetches (``pyod_sla2p.datasets.testdata.TEST_ADBENCH``).
+DEV_ADBENCH: dict[str, tuple[str, ...]] = _by_folder(TEST_ADBENCH)
 
 #: ADBench folder -> family.
 _FOLDER_FAMILY = {"Classical": "tabular", "CV_by_ResNet18": "image", "CV_by_ViT": "image",

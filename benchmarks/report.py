@@ -36,6 +36,7 @@ not significantly different at ``alpha = 0.05``.
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -48,8 +49,9 @@ from .resultsfile import STATUSES, fit_score_seconds, read_frame
 from .runconfig import portable_command, read_run_config
 
 __all__ = ["FAMILIES", "METRICS", "aggregate", "average_ranks", "bottom_block",
-           "critical_difference", "dataset_family", "friedman_nemenyi", "markdown_table",
-           "rank_matrix", "recorded_families", "split_by_family", "win_counts", "write_report"]
+           "boxplot_figure", "critical_difference", "dataset_family", "friedman_nemenyi",
+           "markdown_table", "rank_matrix", "recorded_families", "split_by_family", "win_counts",
+           "write_report"]
 
 #: metric key -> (title, higher is better, decimals)
 METRICS: Dict[str, Tuple[str, bool, int]] = {
@@ -282,15 +284,74 @@ def _pyplot():
     return plt
 
 
-def plot_boxplot(mean: pd.DataFrame, path: Path, title: str) -> None:
-    """Per-detector box plot of the per-dataset values, best median first."""
+#: Font size (points) of the box plot's footnote: the detectors and datasets
+#: without a value.
+FOOTNOTE_FONTSIZE = 8
+#: Space (inches) kept free at the footnote's sides and under it.
+_FOOTNOTE_MARGIN = 0.1
+
+
+def _wrap(notes: List[str], width: int) -> str:
+    # Dataset names hold hyphens (sla2p-paper, MVTec-AD): break at spaces only.
+    return "\n".join(line for note in notes
+                     for line in textwrap.wrap(note, width, break_on_hyphens=False))
+
+
+def _add_footnote(fig: Any, notes: List[str]) -> float:
+    """Write ``notes`` at the bottom of ``fig``, wrapped to its width.
+
+    The text is placed in inches from the figure's bottom, so that it stays
+    there when the caller makes the figure taller to give it room.
+
+    Returns
+    -------
+    float
+        The height of the band the footnote needs at the bottom, in inches.
+    """
+    width_in = fig.get_figwidth() - 2 * _FOOTNOTE_MARGIN
+    text = fig.text(fig.get_figwidth() / 2, _FOOTNOTE_MARGIN, "", ha="center", va="bottom",
+                    fontsize=FOOTNOTE_FONTSIZE, transform=fig.dpi_scale_trans)
+    renderer = fig.canvas.get_renderer()
+    # Start from an average glyph of half an em, then narrow the lines by the
+    # measured overflow: glyph widths vary (digits are wider than letters).
+    chars = max(20, int(width_in * 72 / (0.5 * FOOTNOTE_FONTSIZE)))
+    while True:
+        text.set_text(_wrap(notes, chars))
+        extent = text.get_window_extent(renderer)
+        if extent.width <= width_in * fig.dpi or chars <= 20:
+            break
+        chars = max(20, min(chars - 1, int(chars * width_in * fig.dpi / extent.width)))
+    # tight_layout pads the axes above the band: only the margin under the text is added.
+    return extent.height / fig.dpi + _FOOTNOTE_MARGIN
+
+
+def boxplot_figure(mean: pd.DataFrame, title: str) -> Any:
+    """The figure of :func:`plot_boxplot`.
+
+    Detectors without a value anywhere, and the datasets left out of a
+    detector's box because every seed failed there, are listed in a footnote
+    wrapped to the figure's width; the figure grows taller to hold it.
+
+    Parameters
+    ----------
+    mean : DataFrame
+        Datasets x detectors, the mean over seeds (NaN: every seed failed).
+    title : str
+        First line of the title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Open in pyplot: the caller saves and closes it.
+    """
     plt = _pyplot()
     missing = [d for d in mean.columns if mean[d].isna().all()]
     order = mean.drop(columns=missing).median(axis=0).sort_values(ascending=False).index
     dropped = [f"{d} on {', '.join(mean.index[mean[d].isna()])}" for d in order
                if mean[d].isna().any()]
     data = [mean[d].dropna().to_numpy() for d in order]
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.7 * len(order) + 2), 4.5))
+    height = 4.5
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.7 * len(order) + 2), height))
     if data:
         ax.boxplot(data, showmeans=True, showfliers=False)
     ax.set_xticks(range(1, len(order) + 1))
@@ -300,12 +361,33 @@ def plot_boxplot(mean: pd.DataFrame, path: Path, title: str) -> None:
         ax.plot(i + jitter, vals, "o", ms=3, alpha=0.5, color="tab:gray")
     notes = ([f"no result: {', '.join(missing)}"] if missing else []) + (
         [f"not plotted, every seed failed: {'; '.join(dropped)}"] if dropped else [])
-    ax.set_xlabel("\n".join(["detector", *notes]), fontsize=9)
+    ax.set_xlabel("detector", fontsize=9)
     ax.set_ylabel("ROC-AUC (mean over seeds)")
     ax.set_title(f"{title}\nbox: quartiles, whiskers: 1.5 IQR, ▲ mean, dots: datasets",
                  fontsize=10)
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
+    # The footnote was once the x label's second line: one line as wide as
+    # its text, cut off at both sides of the image. It now has its own band.
+    below = _add_footnote(fig, notes) if notes else 0.0
+    fig.set_figheight(height + below)
+    fig.tight_layout(rect=(0.0, below / (height + below), 1.0, 1.0))
+    return fig
+
+
+def plot_boxplot(mean: pd.DataFrame, path: Path, title: str) -> None:
+    """Per-detector box plot of the per-dataset values, best median first.
+
+    Parameters
+    ----------
+    mean : DataFrame
+        Datasets x detectors, the mean over seeds (NaN: every seed failed).
+    path : Path
+        The PNG to write.
+    title : str
+        First line of the title.
+    """
+    plt = _pyplot()
+    fig = boxplot_figure(mean, title)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 

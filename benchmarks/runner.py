@@ -15,16 +15,26 @@ with the same overrides, the ``params`` column) and appends new rows for
 the others; the latest row of a cell wins when the file is read.
 ``overwrite=True`` moves an existing file aside to ``results.previous.csv``
 and deletes it only once the new run has finished.
+
+One runner at a time per output folder (:func:`lock_out_dir`): a second
+runner on a folder in use stops before it reads ``results.csv``, since two
+runners would run the same cells twice and interleave their rows. The lock
+is an ``flock`` on ``.runner.lock``, which the kernel releases when the
+runner dies, however it dies.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import errno
+import json
 import os
+import socket
 import sys
 import tempfile
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,11 +49,20 @@ from .resultsfile import ResultsWriter, latest_rows, read_rows
 from .runconfig import command_line, machine, read_run_config, write_run_config
 from .specs import ResolvedDetector
 
-__all__ = ["RunConfig", "RunError", "RunSummary", "build_grid", "dataset_families",
-           "dataset_sources", "effective_n_jobs", "run_benchmark"]
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+
+__all__ = ["OutDirInUse", "RunConfig", "RunError", "RunSummary", "build_grid",
+           "dataset_families", "dataset_sources", "effective_n_jobs", "lock_out_dir",
+           "run_benchmark"]
 
 RESULTS_NAME = "results.csv"
 PREVIOUS_NAME = "results.previous.csv"
+LOCK_NAME = ".runner.lock"
+#: flock's answers on a file system that has no locks.
+_NO_LOCKS = {errno.ENOLCK, errno.ENOSYS, errno.EOPNOTSUPP}
 
 #: A function that runs cells and yields their rows as they finish.
 Backend = Callable[[Sequence[CellSpec]], Iterator[Dict[str, Any]]]
@@ -51,6 +70,10 @@ Backend = Callable[[Sequence[CellSpec]], Iterator[Dict[str, Any]]]
 
 class RunError(ValueError):
     """A run that cannot start; nothing on disk was changed."""
+
+
+class OutDirInUse(RunError):
+    """Another runner holds the output folder (:func:`lock_out_dir`)."""
 
 
 @dataclass
@@ -222,6 +245,135 @@ def check_out_dir(out: Path) -> None:
         raise RunError(f"cannot write results to --out {out}: {reason}") from None
 
 
+# ------------------------------------------------------------------ one runner per folder
+
+def _lock_owner(argv: Sequence[str]) -> Dict[str, Any]:
+    return {"pid": os.getpid(), "host": socket.gethostname(),
+            "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "command": command_line(argv)}
+
+
+def _read_owner(fd: int) -> Dict[str, Any]:
+    """The holder's record in the lock file; empty if not written yet or unreadable."""
+    try:
+        owner = json.loads(os.pread(fd, 65536, 0).decode("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return owner if isinstance(owner, dict) else {}
+
+
+def _in_use_message(out: Path, owner: Dict[str, Any]) -> str:
+    if owner.get("pid"):
+        where = f"pid {owner['pid']} on host {owner.get('host', '?')}"
+        if owner.get("started_at"):
+            where += f", started {owner['started_at']}"
+        if owner.get("command"):
+            where += f": {owner['command']}"
+    else:
+        where = "it has not recorded its pid yet"
+    return (f"--out {out} is in use by another benchmark runner ({where}); two runners on one "
+            "folder would run the same cells twice. Wait until it finishes (or stop it), then "
+            "rerun with --resume; or choose another --out. The lock is released when that "
+            "process ends, even if it is killed: do not delete "
+            f"{out / LOCK_NAME} by hand.")
+
+
+def _try_lock(path: Path, out: Path) -> int:
+    """Open (or create) ``path`` and take its lock without waiting.
+
+    Returns
+    -------
+    int
+        The descriptor that holds the lock; closing it releases the lock.
+
+    Raises
+    ------
+    OutDirInUse
+        Another open file description (another runner) holds the lock.
+    OSError
+        ``path`` cannot be opened, or its file system has no locks.
+    """
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            contended = exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES)
+            owner = _read_owner(fd) if contended else None
+            os.close(fd)
+            if owner is None:
+                raise
+            raise OutDirInUse(_in_use_message(out, owner)) from None
+        # A runner unlinks the file before it unlocks it (lock_out_dir): if one
+        # did so between our open and our flock, we locked a file that later
+        # runners cannot find, so start again on the file now at the path.
+        try:
+            current = os.stat(path)
+        except FileNotFoundError:
+            current = None
+        if current is not None and os.path.samestat(os.fstat(fd), current):
+            return fd
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def lock_out_dir(out: Path, argv: Sequence[str] = ()) -> Iterator[None]:
+    """Hold the output folder ``out`` for this runner until the block ends.
+
+    The lock is an ``flock`` on ``out/.runner.lock``, so the kernel releases
+    it when this process ends, even on SIGKILL: a folder is never left
+    locked by a dead runner. The file records this runner's pid, host, start
+    time and command (``argv``) for the message another runner shows, and is
+    removed when the block ends (a killed runner leaves it, unlocked and
+    harmless, for the next one to take over). Without ``fcntl`` (Windows)
+    there is no lock.
+
+    Parameters
+    ----------
+    out : Path
+        An existing folder.
+    argv : sequence of str
+        The command line, recorded in the lock file.
+
+    Raises
+    ------
+    OutDirInUse
+        Another runner, in this process or any other, holds ``out``: one
+        line naming the folder, that runner's pid, host and command, and
+        what to do.
+    RunError
+        The lock file cannot be opened.
+    """
+    if fcntl is None:  # pragma: no cover - Windows
+        yield
+        return
+    path = Path(out) / LOCK_NAME
+    try:
+        fd = _try_lock(path, Path(out))
+    except OSError as exc:
+        if exc.errno not in _NO_LOCKS:
+            raise RunError(f"cannot lock --out {out} ({path}): "
+                           f"{exc.strerror or type(exc).__name__}") from None
+        # A file system without locks (some network mounts) should not make
+        # every run impossible; say that the guard is off instead.
+        warnings.warn(f"cannot lock --out {out}: its file system does not support locks "
+                      f"({exc.strerror}); make sure no other runner uses this folder",
+                      RuntimeWarning, stacklevel=3)
+        yield
+        return
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (json.dumps(_lock_owner(argv)) + "\n").encode("utf-8"), 0)
+        yield
+    finally:
+        # Unlink while still holding the lock: a runner that opened the file
+        # meanwhile then finds, once it gets the lock, that the file is no
+        # longer the one at the path, and retries (see _try_lock).
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        os.close(fd)  # releases the lock
+
+
 def cells_to_run(cfg: RunConfig, cells: Sequence[CellSpec]) -> List[CellSpec]:
     """The cells that have no ``ok`` row yet in ``results.csv`` (read only).
 
@@ -378,9 +530,9 @@ def run_benchmark(cfg: RunConfig, announce: Optional[Callable[[int, int], None]]
     Raises
     ------
     RunError, ResultsFileError, ClusterError
-        The run cannot start (see :func:`check_out_dir`, :func:`cells_to_run`,
-        :func:`check_same_rows`, :func:`benchmarks.cluster.connect`); nothing
-        on disk was changed.
+        The run cannot start (see :func:`check_out_dir`, :func:`lock_out_dir`,
+        :func:`cells_to_run`, :func:`check_same_rows`,
+        :func:`benchmarks.cluster.connect`); nothing on disk was changed.
     KeyboardInterrupt
         After killing the running cells; the finished rows are on disk.
     """
@@ -390,8 +542,11 @@ def run_benchmark(cfg: RunConfig, announce: Optional[Callable[[int, int], None]]
     n_parallel, threads, max_memory_gb = _parallelism(cfg)
     cells = build_grid(cfg, threads, max_memory_gb)
     results_path = cfg.out / RESULTS_NAME
-    with _backend(cfg, n_parallel) as backend:  # a cluster is checked before --out
+    with contextlib.ExitStack() as stack:
+        backend = stack.enter_context(_backend(cfg, n_parallel))  # a cluster before --out
         check_out_dir(cfg.out)
+        # Before results.csv is read: a runner beside this one would pick the same cells.
+        stack.enter_context(lock_out_dir(cfg.out, cfg.argv))
         todo = cells_to_run(cfg, cells)
         check_same_rows(cfg)
         previous = cfg.out / PREVIOUS_NAME

@@ -3,13 +3,13 @@
 A run with SLA2P's two single-view settings and the default both-views setting
 (``--detectors "sla2p,direction=sla2p:views=direction,homogeneous=sla2p:views=homogeneous"``)
 says, per dataset, which views were best. This tool puts that next to
-:func:`pyod_sla2p.viewrule.data_statistics` of each dataset's training rows
+:func:`benchmarks.levers.viewrule.data_statistics` of each dataset's training rows
 (the run's own rows: its ``--max-rows`` cap, protocol and first seed) and asks
 whether a threshold on one statistic picks the better setting:
 
 * the fixed settings (each label on every dataset) and the oracle (the best
   label on each dataset, which no rule can beat);
-* the rule of :mod:`pyod_sla2p.viewrule` with its module constants;
+* the rule of :mod:`benchmarks.levers.viewrule` with its module constants;
 * for each statistic, the best one-threshold rule (below the threshold one
   setting, at or above it another), fitted on all datasets (*in sample*:
   optimistic) and by leave-one-dataset-out (the rule is refitted without
@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from pyod_sla2p.datasets import load_dataset
-from pyod_sla2p.viewrule import data_statistics, views_from_statistics
+from benchmarks.levers.viewrule import data_statistics, views_from_statistics
 
 from .markdown import pipe_table
 from .protocols import cap_rows, make_split
@@ -207,7 +207,7 @@ def rule_table(stats: pd.DataFrame, aucs: pd.DataFrame) -> pd.DataFrame:
                   "leave_one_out": np.nan})
     module = _module_rule(stats.loc[aucs.index])
     module_mean = auc[idx, module].mean()
-    lines.append({"rule": "pyod_sla2p.viewrule as it stands", "in_sample": module_mean,
+    lines.append({"rule": "benchmarks.levers.viewrule as it stands", "in_sample": module_mean,
                   "leave_one_out": module_mean})
     for name in STATISTICS:
         values = stats.loc[aucs.index, name].to_numpy(dtype=float)

@@ -1,15 +1,23 @@
 """SLA2P as a PyOD detector.
 
 This module holds the estimator: its parameters, ``fit``,
-``decision_function`` and the ``predict*`` methods. The maths lives in the
-step modules it orchestrates: :mod:`.preprocessing` (standardisation and
-row normalisation), :mod:`.projections` (the random projection bank),
+``decision_function`` and the ``predict*`` methods. ``fit`` reads as named
+steps, each a method a variant may replace (as PyOD's deep detectors'
+``build_model`` / ``training_forward``): :meth:`SLA2P._resolve_settings`
+(parameters to a frozen :class:`~.settings.Settings`),
+:meth:`SLA2P._fit_preprocessor` (prepare the rows),
+:meth:`SLA2P._build_model` (the bank and the network),
+:meth:`SLA2P._train`, :meth:`SLA2P._build_scorer` and
+:meth:`SLA2P._calibrate`, then :meth:`SLA2P._combine` across views. The
+maths lives in the step modules: :mod:`.preprocessing` (standardisation
+and row normalisation), :mod:`.projections` (the random projection bank),
 :mod:`.network` (the pseudo-label classifier), :mod:`.training` (the
 accuracy-threshold stop), :mod:`.scoring` (the adversarial perturbation and
-the score) and :mod:`.views` (one pipeline per view, and their combination).
+the score) and :mod:`.views` (a fitted pipeline, and the combination).
 Every parameter is checked in one place, :mod:`.validation`.
 """
 
+import dataclasses
 import numbers
 
 import numpy as np
@@ -19,18 +27,37 @@ from scipy.special import erf
 from scipy.stats import binom
 from sklearn.utils.validation import check_is_fitted
 
-from .config import configs_from_params
-from .defaults import resolve_parameters
+from .budget import check_budget
+from .defaults import OPTIMIZER_DEFAULTS, resolve_settings
 from .explain import ExplainMixin
-from .validation import check_input, check_parameters, check_resolved, feature_names_of
-from .viewrule import choose_views
-from .views import combine, fit_view
+from .network import build_classifier, fold_batchnorm
+from .preprocessing import RowPreprocessor
+from .projections import ProjectionBank
+from .scoring import (
+    PairScorer,
+    mean_over_projections,
+    pair_score_matrix,
+    pair_statistics,
+    score_rows,
+)
+from .training import Trainer
+from .validation import PARAMETER_CONSTRAINTS, check_input, check_parameters, feature_names_of
+from .views import (
+    FittedView,
+    check_not_degenerate,
+    combine,
+    training_subsample,
+    with_score_statistics,
+)
 
 # Pairs (row, projection) per scoring chunk when ``score_batch_size="auto"``:
 # large enough to keep the matmuls efficient, small enough that a chunk's
 # activations (pairs x 4r floats) stay in the CPU's caches; measured fastest
 # among 4096/16384/65536 on a 2-core CPU (benchmarks/perf.py).
 _SCORE_PAIRS_PER_CHUNK = 4096
+
+# Fewer distinct training rows than this leave nothing to learn what is typical.
+_MIN_DISTINCT_ROWS = 3
 
 
 class SLA2P(ExplainMixin, BaseDetector):
@@ -72,7 +99,7 @@ class SLA2P(ExplainMixin, BaseDetector):
         *per-row* gradient ``g``; 0 disables it (the paper's SLA ablation).
         The script's ``1000`` on its batch-mean gradient equals
         ``1000 / 128 = 7.8125`` here. "auto": 0, because no perturbation
-        helped on the benchmark suites (see the README's ablation).
+        helped on the benchmark suites (the documentation's method page).
     views : "auto", "direction", "homogeneous", "both" or a list of them
         Which pipelines to fit. ``"direction"`` is the paper's: rows scaled
         to unit L2 norm, so only their direction counts; it finds local and
@@ -113,8 +140,9 @@ class SLA2P(ExplainMixin, BaseDetector):
         mean over projections. BatchNorm
         weights start at 1 (current PyTorch), not at the uniform (0, 1) draw
         of the PyTorch 0.4 the script ran on.
-    device : None, "auto", "cpu", "cuda" or torch.device, default=None
-        None and "auto" pick CUDA when available, else CPU. A fitted model
+    device : None, "auto", "cpu", "cuda", "mps" or torch.device, default=None
+        None and "auto" pick CUDA when available, else CPU; "mps" is Apple
+        silicon's GPU, refused where this PyTorch has no MPS. A fitted model
         scores on whatever device this resolves to at call time, so a model
         fitted on a GPU can be pickled and used on a CPU-only machine.
     random_state : int, numpy Generator/RandomState or None, default=None
@@ -137,22 +165,24 @@ class SLA2P(ExplainMixin, BaseDetector):
     feature_names_in_ : ndarray of str
         Column names seen in ``fit``; only when ``X`` was a DataFrame with
         string column names. Scoring then checks the columns match.
-    params_ : dict
-        The parameters actually used, with "auto" resolved.
+    params_ : Settings
+        The settings actually used, with "auto" resolved: an immutable
+        record that reads like a mapping (``params_["n_projections"]``).
     views_ : list of FittedView
         One fitted pipeline per view, each with its ``preprocessor`` (learned
         standardisation and row normalisation), ``projections`` (the bank drawn
         once in ``fit``), ``network`` (the trained classifier, BatchNorm
-        folded), ``training_log`` (running accuracy and loss per batch, and
-        why training stopped) and the mean and spread of its training scores.
+        folded), ``scorer`` (how a pair is perturbed and scored),
+        ``training_log`` (running accuracy and loss per batch, and why
+        training stopped), ``pair_calibration`` and the mean and spread of
+        its training scores.
 
     Notes
     -----
     The defaults are fixed values, listed in :mod:`pyod_sla2p.defaults`;
-    they do not depend on the data. Research switches (perturbation forms,
-    iterated steps, temperature, an ensemble of banks, whitening, switching
-    the calibration off, ...) are not parameters of this class: the
-    benchmark's ``benchmarks.variants.SLA2PVariant`` exposes them.
+    they do not depend on the data. Research switches are not parameters of
+    this class: the benchmark's ``benchmarks.variants.SLA2PVariant`` replaces
+    the fit's named steps to try them.
 
     References
     ----------
@@ -196,14 +226,10 @@ class SLA2P(ExplainMixin, BaseDetector):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _lever_overrides(self):
-        """Research levers that replace the package's fixed choices.
-
-        None here; :class:`benchmarks.variants.SLA2PVariant` returns its own.
-        """
-        return {}
-
     # ------------------------------------------------------------------ fit
+    #: The allowed values of each constructor parameter, checked once in fit.
+    _sla2p_constraints = PARAMETER_CONSTRAINTS
+
     def fit(self, X, y=None):
         """Fit the detector on ``X`` (``y`` is ignored: unsupervised).
 
@@ -221,52 +247,164 @@ class SLA2P(ExplainMixin, BaseDetector):
         """
         # Only this estimator's own parameters: with deep=True a PyThresh
         # thresholder passed as contamination is asked for its parameters.
-        given = {**self.get_params(deep=False), **self._lever_overrides()}
-        check_parameters(given, type(self).__name__)
+        check_parameters(self.get_params(deep=False), type(self).__name__,
+                         self._sla2p_constraints)
         feature_names = feature_names_of(X)
         X = check_input(X)
         n_samples, n_features = X.shape
         if n_samples < 2:
             raise ValueError(f"SLA2P needs at least 2 samples to fit, got "
                              f"{n_samples} sample.")
-        params = resolve_parameters(given, n_samples, n_features)
-        check_resolved(params)
+        settings = self._resolve_settings(X)
         device = resolve_device(self.device)
-        pipeline, training, scoring = configs_from_params(params)
-        batch_rows = self._score_batch_rows(params["n_projections"])
-        if pipeline.view_rule == "data":
-            # Recorded in params_, so a user sees which views the rule chose.
-            params["views"] = choose_views(X)
-        names = [name for name in params["views"] for _ in range(params["n_banks"])]
+        names = self._view_names(settings)
         seeds = _draw_seeds(self.random_state, 4 * len(names))
         views, raw = [], []
         for i, name in enumerate(names):
-            view, scores = fit_view(name, X, pipeline, training, scoring,
-                                    seeds[4 * i:4 * i + 4], device, batch_rows,
-                                    verbose=bool(self.verbose))
+            view, scores = self._fit_view(name, X, settings, seeds[4 * i:4 * i + 4], device)
             views.append(view)
             raw.append(scores)
-        decision_scores = _combine_checked(views, raw, params["combine"], "training rows")
+        decision_scores = self._combine_checked(views, raw, "training rows")
         if np.ptp(decision_scores) == 0:
-            raise ValueError(
-                f"SLA2P gave every one of the {n_samples} training rows the same "
-                "score, so it cannot rank them: the classifier learned nothing that "
-                "tells the rows apart. Check for identical or nearly identical rows.")
+            raise ValueError(self._same_score_message(X, settings, views))
         threshold, labels = self._threshold(decision_scores)
+        if _as_rate(self.contamination) is not None and not labels.any():
+            n_top = int(np.sum(decision_scores == decision_scores.max()))
+            raise ValueError(
+                f"{n_top} of the {n_samples} training rows tie at the highest score "
+                f"(only {len(np.unique(decision_scores))} distinct scores), so no "
+                f"threshold at contamination={self.contamination} labels any row an "
+                "outlier. The classifier's output is saturated"
+                + (f": epsilon={settings.epsilon:g} pushes every pair to the same "
+                   "score; lower epsilon." if settings.epsilon > 0 else
+                   "; check for many identical rows."))
 
         self.n_features_in_ = n_features
         if feature_names is not None:
             self.feature_names_in_ = feature_names
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
-        self.params_ = params
+        self.params_ = settings
         self.views_ = views
         self.decision_scores_ = decision_scores
         self.threshold_, self.labels_ = threshold, labels
+        self._threshold_for = self.contamination
         self._mu = float(np.mean(decision_scores))
         self._sigma = float(np.std(decision_scores))
         self._classes = 2  # y is ignored: always inlier/outlier
         return self
+
+    # ---------------------------------------------------- the fit's steps
+    def _resolve_settings(self, X):
+        """Step 0: the parameters, "auto" resolved, as a frozen Settings."""
+        return resolve_settings(self.get_params(deep=False), X.shape[0])
+
+    def _view_names(self, settings):
+        """The views to fit, in order (one fit each)."""
+        return list(settings.views)
+
+    def _fit_view(self, name, X, settings, seeds, device):
+        """Fit one view on the rows of ``X``; returns it and its raw training scores.
+
+        ``seeds`` are 4 ints: for the bank, the network's initial weights,
+        the training subsample and the shuffling.
+        """
+        pick = training_subsample(X.shape[0], settings.max_train_samples, seeds[2])
+        preprocessor = self._fit_preprocessor(name, X, pick, settings)
+        x_proc = preprocessor.transform(X)
+        check_not_degenerate(x_proc, name)
+        x_train = x_proc if pick is None else x_proc[pick]
+        pairs_per_chunk = self._score_batch_rows(settings.n_projections) * settings.n_projections
+        check_budget(settings, x_train.shape[0], x_proc.shape[1], pairs_per_chunk, device)
+        bank, network = self._build_model(settings, x_proc.shape[1], seeds[:2], device)
+        log = self._train(network, torch.as_tensor(x_train, device=device), bank,
+                          settings, seeds[3])
+        # Folded once here: scoring runs the network up to three times per pair.
+        network = fold_batchnorm(network)
+        scorer = self._build_scorer(settings, network, bank, x_train)
+        view = FittedView(name, preprocessor, bank, network, scorer, log)
+        return self._calibrate(view, x_proc, x_train, settings)
+
+    def _fit_preprocessor(self, name, X, train_rows, settings):
+        """Prepare the rows: the view's standardisation and row normalisation.
+
+        ``train_rows`` (the classifier's subsample, or None) is unused here;
+        a variant whose preprocessing learns more than the standardisation
+        fits it on those rows, so it stays bounded on large data.
+        """
+        return RowPreprocessor(settings.standardize,
+                               homogeneous=(name == "homogeneous")).fit(X)
+
+    def _build_model(self, settings, n_inputs, seeds, device):
+        """The projection bank (``seeds[0]``) and the untrained classifier (``seeds[1]``)."""
+        bank = ProjectionBank.draw(settings.n_projections, n_inputs,
+                                   settings.projection_dim, seed=seeds[0])
+        network = build_classifier(settings.projection_dim, settings.n_projections,
+                                   settings.hidden_dims, seed=seeds[1])
+        return bank.to(device), network.to(device)
+
+    def _train(self, network, x_train, bank, settings, seed):
+        """Train the classifier until the accuracy stop; returns its TrainingLog."""
+        return Trainer(network, x_train, bank, settings, seed, bool(self.verbose)).run()
+
+    def _build_scorer(self, settings, network, bank, x_train):
+        """How the fitted view perturbs and scores a pair (its settings frozen)."""
+        return PairScorer(settings.epsilon, settings.score_function)
+
+    def _calibrate(self, view, x_proc, x_train, settings):
+        """Learn each projection's pair-score statistics and score the training rows.
+
+        The statistics come from the rows the classifier was trained on
+        (bounded by ``max_train_samples``, as training's memory is).
+        """
+        batch_rows = self._score_batch_rows(settings.n_projections)
+        verbose = bool(self.verbose)
+        if settings.calibrate:
+            pairs = pair_score_matrix(view, x_train, batch_rows, verbose)
+            view = dataclasses.replace(view, pair_calibration=pair_statistics(pairs))
+            if x_train is x_proc:
+                # Every row was just scored pair by pair: reduce, don't score again.
+                scores = mean_over_projections(pairs, view.pair_calibration)
+                return with_score_statistics(view, scores), scores
+        scores = score_rows(view, x_proc, batch_rows, verbose)
+        return with_score_statistics(view, scores), scores
+
+    def _combine(self, views, raw):
+        """One score per row from the views' raw scores (their maximum, standardised)."""
+        return combine(views, raw)
+
+    def _combine_checked(self, views, raw, what):
+        """:meth:`_combine`, after checking that every raw score is finite."""
+        n_bad = sum(int((~np.isfinite(scores)).sum()) for scores in raw)
+        if n_bad:
+            raise ValueError(
+                f"SLA2P produced {n_bad} non-finite score(s) for the {what}. This "
+                "happens when the perturbation step (epsilon) is too large for the "
+                "data or the training diverged; lower epsilon or optimizer_params['lr'].")
+        return self._combine(views, raw)
+
+    @staticmethod
+    def _same_score_message(X, settings, views):
+        """Why every training row got the same score: say what actually happened."""
+        n_rows = X.shape[0]
+        n_distinct = len(np.unique(X, axis=0))
+        changed = {k: v for k, v in (("lr", settings.lr), ("weight_decay", settings.weight_decay))
+                   if v != OPTIMIZER_DEFAULTS[k]}
+        if changed and _classifier_collapsed(views):
+            given = ", ".join(f"{k}={v:g}" for k, v in changed.items())
+            return ("SLA2P's training collapsed: with optimizer_params " + given
+                    + " the classifier ends up giving every input the same output, so "
+                    "every training row gets the same score. Lower them (the defaults "
+                    f"are lr={OPTIMIZER_DEFAULTS['lr']:g}, weight_decay="
+                    f"{OPTIMIZER_DEFAULTS['weight_decay']:g}).")
+        if n_distinct < _MIN_DISTINCT_ROWS:
+            return (f"SLA2P gave every one of the {n_rows} training rows the same score: "
+                    f"with {n_distinct} distinct rows there are too few to learn what is "
+                    f"typical (each row is as typical as the other). Fit on at least "
+                    f"{_MIN_DISTINCT_ROWS} distinct rows.")
+        return (f"SLA2P gave every one of the {n_rows} training rows the same score, so "
+                "it cannot rank them: the classifier learned nothing that tells the rows "
+                "apart. Check for identical or nearly identical rows.")
 
     def _threshold(self, scores):
         """The threshold and 0/1 labels of ``scores``, as PyOD computes them."""
@@ -301,11 +439,9 @@ class SLA2P(ExplainMixin, BaseDetector):
         X = check_input(X, n_features=self.n_features_in_,
                         feature_names=getattr(self, "feature_names_in_", None))
         device = resolve_device(self.device)
-        _, _, scoring = configs_from_params(self.params_)
-        batch_rows = self._score_batch_rows(self.params_["n_projections"])
-        raw = [view.score(X, scoring, batch_rows, device, bool(self.verbose))
-               for view in self.views_]
-        return _combine_checked(self.views_, raw, self.params_["combine"], "rows of X")
+        batch_rows = self._score_batch_rows(self.params_.n_projections)
+        raw = [view.score(X, batch_rows, device, bool(self.verbose)) for view in self.views_]
+        return self._combine_checked(self.views_, raw, "rows of X")
 
     def _score_batch_rows(self, n_projections):
         """Rows per scoring chunk, read live from ``score_batch_size``.
@@ -316,7 +452,8 @@ class SLA2P(ExplainMixin, BaseDetector):
         rows = self.score_batch_size
         if isinstance(rows, str) and rows == "auto":
             return max(1, _SCORE_PAIRS_PER_CHUNK // n_projections)
-        check_parameters({"score_batch_size": rows}, type(self).__name__)
+        check_parameters({"score_batch_size": rows}, type(self).__name__,
+                         self._sla2p_constraints)
         return int(rows)
 
     # ------------------------------------------------------------ labels
@@ -339,6 +476,7 @@ class SLA2P(ExplainMixin, BaseDetector):
             Only with ``return_confidence=True``.
         """
         check_is_fitted(self, ["decision_scores_", "threshold_", "labels_"])
+        self._sync_threshold()
         scores = self.decision_function(X)
         labels = self._labels_of(scores)
         if return_confidence:
@@ -364,6 +502,7 @@ class SLA2P(ExplainMixin, BaseDetector):
             Only with ``return_confidence=True``.
         """
         check_is_fitted(self, ["decision_scores_", "threshold_", "labels_"])
+        self._sync_threshold()
         if method not in ("linear", "unify"):
             raise ValueError(f"method must be 'linear' or 'unify', got {method!r}.")
         scores = self.decision_function(X)
@@ -390,8 +529,27 @@ class SLA2P(ExplainMixin, BaseDetector):
         ndarray of shape (n_samples,), values in [0, 1]
         """
         check_is_fitted(self, ["decision_scores_", "threshold_", "labels_"])
+        self._sync_threshold()
         scores = self.decision_function(X)
         return self._confidence(scores, self._labels_of(scores))
+
+    def _sync_threshold(self):
+        """Follow a ``contamination`` set after ``fit``, checked as ``fit`` checks it.
+
+        The threshold comes from the training scores alone, so a new
+        contamination needs no refit: ``threshold_`` and ``labels_`` are
+        recomputed from ``decision_scores_``, and the labels, probabilities
+        and confidences all use the new value.
+        """
+        check_parameters({"contamination": self.contamination}, type(self).__name__,
+                         self._sla2p_constraints)
+        before = getattr(self, "_threshold_for", self.contamination)
+        rate, old_rate = _as_rate(self.contamination), _as_rate(before)
+        same = (rate == old_rate) if rate is not None and old_rate is not None \
+            else self.contamination is before
+        if not same:
+            self.threshold_, self.labels_ = self._threshold(self.decision_scores_)
+            self._threshold_for = self.contamination
 
     def _labels_of(self, scores):
         if _as_rate(self.contamination) is not None:
@@ -420,23 +578,41 @@ class SLA2P(ExplainMixin, BaseDetector):
 
 
 def resolve_device(device):
-    """Turn the ``device`` parameter into a ``torch.device``.
+    """Turn the ``device`` parameter into a ``torch.device`` this machine has.
 
     Parameters
     ----------
     device : None, "auto", str or torch.device
+        Checked here too, not only in ``fit``: a device set with
+        ``set_params`` after fitting is used by the next scoring call.
 
     Returns
     -------
     torch.device
+
+    Raises
+    ------
+    InvalidParameterError
+        For a device SLA2P does not run on.
+    ValueError
+        For CUDA or MPS where this PyTorch cannot use them.
     """
+    check_parameters({"device": device}, "SLA2P")
     if device is None or (isinstance(device, str) and device == "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     resolved = torch.device(device)
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was requested but CUDA is not "
-                         "available here; use device=None or 'cpu'.")
+    available = {"cuda": torch.cuda.is_available, "mps": _mps_available}
+    if resolved.type in available and not available[resolved.type]():
+        raise ValueError(f"device={device!r} was requested but {resolved.type.upper()} "
+                         "is not available to this PyTorch here; use device=None or "
+                         "'cpu'.")
     return resolved
+
+
+def _mps_available():
+    """Whether PyTorch can use Apple's Metal (MPS) backend here."""
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps is not None and mps.is_available())
 
 
 def _as_rate(contamination):
@@ -447,15 +623,16 @@ def _as_rate(contamination):
     return None
 
 
-def _combine_checked(views, raw, how, what):
-    """Combine the views' raw scores, after checking that they are finite."""
-    n_bad = sum(int((~np.isfinite(scores)).sum()) for scores in raw)
-    if n_bad:
-        raise ValueError(
-            f"SLA2P produced {n_bad} non-finite score(s) for the {what}. This "
-            "happens when the perturbation step (epsilon) is too large for the "
-            "data or the training diverged; lower epsilon or optimizer_params['lr'].")
-    return combine(views, raw, how)
+def _classifier_collapsed(views):
+    """Whether every view's classifier gives one output whatever the input."""
+    for view in views:
+        probe = torch.randn(16, view.projections.projection_dim,
+                            generator=torch.Generator().manual_seed(0))
+        with torch.inference_mode():
+            logits = view.on("cpu").network(probe)
+        if float(logits.max(dim=0).values.sub(logits.min(dim=0).values).max()) > 1e-6:
+            return False
+    return True
 
 
 def _draw_seeds(random_state, count):

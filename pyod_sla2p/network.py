@@ -2,23 +2,14 @@
 
 An MLP ``Linear(r, 2r) -> BatchNorm -> LeakyReLU -> Linear(2r, 4r) ->
 BatchNorm -> LeakyReLU -> Linear(4r, M)`` as in the authors' script; the
-hidden widths and the activation are parameters.
+hidden widths are a parameter.
 """
 
 import torch
 from torch import nn
 
-ACTIVATIONS = {
-    "leaky_relu": nn.LeakyReLU,
-    "relu": nn.ReLU,
-    "elu": nn.ELU,
-    "gelu": nn.GELU,
-    "tanh": nn.Tanh,
-}
 
-
-def build_classifier(input_dim, n_classes, hidden_dims, activation="leaky_relu",
-                     seed=0):
+def build_classifier(input_dim, n_classes, hidden_dims, seed=0, activation=nn.LeakyReLU):
     """Build the MLP with seeded initial weights.
 
     The weights are initialised on the CPU inside a forked RNG, so the same
@@ -33,9 +24,10 @@ def build_classifier(input_dim, n_classes, hidden_dims, activation="leaky_relu",
         ``M``, the number of projections (pseudo-labels).
     hidden_dims : sequence of int
         Widths of the hidden layers; the paper uses ``(2r, 4r)``.
-    activation : str, default="leaky_relu"
-        One of ``ACTIVATIONS``.
     seed : int, default=0
+    activation : type of torch.nn.Module, default=torch.nn.LeakyReLU
+        The hidden activation (the paper's leaky ReLU); built without
+        arguments.
 
     Returns
     -------
@@ -47,7 +39,7 @@ def build_classifier(input_dim, n_classes, hidden_dims, activation="leaky_relu",
         width = input_dim
         for hidden in hidden_dims:
             layers += [nn.Linear(width, int(hidden)), nn.BatchNorm1d(int(hidden)),
-                       ACTIVATIONS[activation]()]
+                       activation()]
             width = int(hidden)
         layers.append(nn.Linear(width, n_classes))
         return nn.Sequential(*layers)
@@ -97,37 +89,3 @@ def fold_batchnorm(network):
     for p in folded.parameters():
         p.requires_grad_(False)
     return folded
-
-
-def split_head(network):
-    """Split a (folded) classifier into its body and its final Linear layer.
-
-    The body maps a transformed row to the classifier's last hidden
-    activations, the input of the head; the ``score_space="centre"``
-    research lever scores pairs by their distance in that space (GOAD's
-    score form), so it needs the body alone.
-
-    Parameters
-    ----------
-    network : torch.nn.Sequential
-        Ending with an ``nn.Linear`` layer, as :func:`build_classifier`
-        builds it (BatchNorm folded or not).
-
-    Returns
-    -------
-    body : torch.nn.Sequential
-        Every layer but the last; it shares the layers (and their weights)
-        of ``network``, nothing is copied.
-    head : torch.nn.Linear
-        The last layer.
-    """
-    modules = list(network)
-    if not modules or not isinstance(modules[-1], nn.Linear):
-        raise ValueError("split_head needs an nn.Sequential ending with an nn.Linear "
-                         f"layer, got {type(network).__name__} ending with "
-                         f"{type(modules[-1]).__name__ if modules else 'nothing'}.")
-    body = nn.Sequential(*modules[:-1])
-    # The container's own flag only, not .train(): that would also reset the
-    # shared layers' modes, a side effect on ``network``.
-    body.training = network.training
-    return body, modules[-1]

@@ -23,11 +23,7 @@ import warnings
 import numpy as np
 import torch
 
-from .network import ACTIVATIONS
-from .scoring import SCORE_SPACES
-from .training import LOE_MODES
-from .viewrule import VIEW_RULES
-from .views import COMBINATIONS, VIEWS
+from .defaults import VIEWS
 
 
 class InvalidParameterError(ValueError, TypeError):
@@ -62,11 +58,20 @@ def check_input(X, n_features=None, feature_names=None, estimator_name="SLA2P"):
     Raises
     ------
     ValueError
-        For sparse, complex or non-numeric data, a shape other than 2-D, zero
-        rows or columns, NaN or infinite values, or columns that differ from
-        ``fit``.
+        For sparse, complex or non-numeric data, a masked array with masked
+        values, a shape other than 2-D, zero rows or columns, NaN or
+        infinite values, or columns that differ from ``fit``.
     """
     _check_feature_names(X, n_features, feature_names, estimator_name)
+    if np.ma.isMaskedArray(X):
+        n_masked = int(np.ma.count_masked(X))
+        if n_masked:
+            # np.asarray would silently read the hidden values as data.
+            raise ValueError(
+                f"X is a masked array with {n_masked} masked value(s); {estimator_name} "
+                "cannot leave values out. Fill them (X.filled(value)) or drop their "
+                "rows (X[~X.mask.any(axis=1)].data) first.")
+        X = np.ma.getdata(X)
     X = _to_numeric_array(X, estimator_name)
     if X.ndim != 2:
         hint = (" Reshape your data with X.reshape(-1, 1) if it holds one "
@@ -262,19 +267,25 @@ def _is_seed(v):
             or isinstance(v, (np.random.Generator, np.random.RandomState)))
 
 
+#: The device types SLA2P runs on (whether this machine has them is checked
+#: when the device is used: detector.resolve_device).
+DEVICE_TYPES = ("cpu", "cuda", "mps")
+
+
 def _is_device(v):
-    if v is None or isinstance(v, torch.device):
+    # A string and a torch.device naming the same device are judged alike.
+    if v is None or isinstance(v, str) and v == "auto":
         return True
-    if not isinstance(v, str):
+    if not isinstance(v, (str, torch.device)):
         return False
     try:
-        return v == "auto" or torch.device(v).type in ("cpu", "cuda")
+        return torch.device(v).type in DEVICE_TYPES
     except (RuntimeError, TypeError, ValueError):
         return False
 
 
-#: Allowed values of every parameter of SLA2P and of its research levers;
-#: a value must satisfy one constraint of its list.
+#: Allowed values of every parameter of SLA2P; a value must satisfy one
+#: constraint of its list.
 PARAMETER_CONSTRAINTS = {
     "contamination": [real(0.0, 0.5, low_open=True), has_methods("fit")],
     "n_projections": [integer(2, 65536), options("auto")],
@@ -295,27 +306,11 @@ PARAMETER_CONSTRAINTS = {
     "max_train_samples": [integer(1), NONE],
     "score_batch_size": [integer(1), options("auto")],
     "preset": [NONE, options("paper")],
-    "device": [_Constraint("None, 'auto', 'cpu', 'cuda' (optionally 'cuda:N') "
-                           "or a torch.device", _is_device)],
+    "device": [_Constraint("None, 'auto', 'cpu', 'cuda' (optionally 'cuda:N'), 'mps' "
+                           "or a torch.device of those types", _is_device)],
     "random_state": [_Constraint("None, an integer in [0, 2**32 - 1], or a numpy "
                                  "Generator/RandomState", _is_seed)],
     "verbose": [integer(0), BOOLEAN],
-    # Research levers (benchmarks.variants.SLA2PVariant).
-    "perturbation": [options("auto", "gradient", "relative", "sign")],
-    "n_steps": [integer(1, 1000)],
-    "score_mode": [options("perturbed", "change")],
-    "temperature": [real(1e-6, 1e6)],
-    "n_banks": [integer(1, 1000)],
-    "activation": [options(*ACTIVATIONS)],
-    "combine": [options(*COMBINATIONS)],
-    "standardize": [BOOLEAN, options("auto")],
-    "calibrate": [BOOLEAN, options("auto")],
-    "score_space": [options(*SCORE_SPACES)],
-    "view_rule": [options(*VIEW_RULES)],
-    "loe": [options(*LOE_MODES)],
-    "loe_fraction": [real(0.0, 0.5, low_open=True)],
-    "projection_rule": [options("fixed", "features")],
-    "whiten": [BOOLEAN, options("wide")],
 }
 
 #: Allowed entries of ``optimizer_params`` (Adam's own keyword names).
@@ -326,8 +321,8 @@ OPTIMIZER_CONSTRAINTS = {
 }
 
 
-def check_parameters(params, estimator_name="SLA2P"):
-    """Check every parameter against :data:`PARAMETER_CONSTRAINTS`.
+def check_parameters(params, estimator_name="SLA2P", constraints=None):
+    """Check every parameter against its constraints.
 
     Parameters
     ----------
@@ -335,6 +330,8 @@ def check_parameters(params, estimator_name="SLA2P"):
         Parameter name to value (``get_params(deep=False)``); names absent
         from the table are not checked.
     estimator_name : str, default="SLA2P"
+    constraints : dict or None, default=None
+        Name to list of constraints; None: :data:`PARAMETER_CONSTRAINTS`.
 
     Raises
     ------
@@ -342,20 +339,15 @@ def check_parameters(params, estimator_name="SLA2P"):
         Naming the first invalid parameter, its allowed values and the value
         it got.
     """
+    constraints = PARAMETER_CONSTRAINTS if constraints is None else constraints
     for name, value in params.items():
-        allowed = PARAMETER_CONSTRAINTS.get(name)
+        allowed = constraints.get(name)
         if allowed is not None and not any(c.accepts(value) for c in allowed):
             raise InvalidParameterError(
                 f"The {name!r} parameter of {estimator_name} must be "
                 f"{' or '.join(map(str, allowed))}; got {_safe_repr(value)}.")
     if params.get("optimizer_params") is not None:
         _check_optimizer_params(params["optimizer_params"], estimator_name)
-    views = params.get("views", "auto")
-    if params.get("view_rule") == "data" and not (isinstance(views, str) and views == "auto"):
-        # Silently overriding a user's explicit choice would hide a mistake.
-        raise InvalidParameterError(
-            f"view_rule='data' chooses the views from the training rows, so "
-            f"{estimator_name} needs views='auto' with it; got views={views!r}.")
 
 
 def _safe_repr(value):
@@ -377,17 +369,3 @@ def _check_optimizer_params(given, estimator_name):
             raise InvalidParameterError(
                 f"optimizer_params[{key!r}] of {estimator_name} must be "
                 f"{constraint}; got {_safe_repr(value)}.")
-
-
-def check_resolved(params, estimator_name="SLA2P"):
-    """Checks that need the resolved values (``"auto"`` filled in)."""
-    if params["score_mode"] == "change" and params["epsilon"] == 0:
-        raise InvalidParameterError(
-            f"score_mode='change' compares perturbed and clean scores, so "
-            f"{estimator_name} needs epsilon > 0 with it (with epsilon=0 every "
-            "score would be 0).")
-    if params["score_space"] == "centre" and params["temperature"] != 1.0:
-        raise InvalidParameterError(
-            f"score_space='centre' scores hidden activations, not logits, so "
-            f"{estimator_name} cannot apply temperature={params['temperature']!r} "
-            "with it; leave temperature at 1.0.")

@@ -221,12 +221,22 @@ def target(tmp_path):
 
 @pytest.fixture
 def offline_urls(monkeypatch):
-    """No network: every urlopen fails; the list of URLs asked for is returned."""
+    """No network: every HTTP request fails; the list of URLs asked for is returned.
+
+    Downloads go through pooch, which uses ``requests``; urllib is cut off too.
+    """
+    import requests
+
     seen = []
 
-    def offline(request, timeout):
+    def offline_urllib(request, timeout):
         seen.append(request.full_url)
         raise urllib.error.URLError("offline in tests")
 
-    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    def offline(session, request, **kwargs):
+        seen.append(request.url)
+        raise requests.ConnectionError("offline in tests")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline_urllib)
+    monkeypatch.setattr(requests.Session, "send", offline)
     return seen

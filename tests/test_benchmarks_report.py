@@ -15,6 +15,7 @@ from benchmarks.report import (
     critical_difference,
     friedman_nemenyi,
     markdown_table,
+    plot_boxplot,
     win_counts,
     write_report,
 )
@@ -226,3 +227,46 @@ def test_a_run_of_one_family_has_no_family_tables(tmp_path):
     written = {p.name for p in write_report(tmp_path)}
     assert not any(name.endswith(("_tabular.md", "_image.md", "_text.md")) for name in written)
     assert "By family" not in (tmp_path / "summary.md").read_text()
+
+
+def test_the_box_plot_footnote_is_wrapped_inside_the_figure(tmp_path, monkeypatch):
+    """Issue 27, item 5: the list of failed cells was one line, cut off at both sides."""
+    import matplotlib.text
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    names = [f"CV_by_ResNet18:MVTec-AD_{i:02d}_metal_nut" for i in range(12)]
+    mean = pd.DataFrame(0.8, index=names, columns=["sla2p", "iforest", "sla2p-paper", "dead"])
+    mean.loc[names[:9], "sla2p-paper"] = np.nan
+    mean.loc[names[3:], "iforest"] = np.nan
+    mean["dead"] = np.nan
+    figures = []
+    save = Figure.savefig
+
+    def keep(fig, *args, **kwargs):
+        figures.append(fig)
+        return save(fig, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", keep)
+    plot_boxplot(mean, tmp_path / "box.png", "ROC-AUC")
+    (fig,) = figures
+    renderer = FigureCanvasAgg(fig).get_renderer()  # pyplot closed the figure's own canvas
+    (note,) = [t for t in fig.findobj(matplotlib.text.Text)
+               if "every seed failed" in t.get_text()]
+    lines = note.get_text().splitlines()
+    assert len(lines) > 3 and all(len(line) <= 110 for line in lines), lines
+    assert note.get_text().startswith("no result: dead\nnot plotted, every seed failed: ")
+    words = note.get_text().split()
+    assert all(f"{name}," in words or f"{name};" in words or name in words for name in names)
+    assert "sla2p-paper" in words  # not split at its hyphen
+    # Inside the image, and below the axes and their tick labels.
+    image = fig.bbox
+    box = note.get_window_extent(renderer)
+    assert image.x0 <= box.x0 and box.x1 <= image.x1 and image.y0 <= box.y0
+    ax = fig.axes[0]
+    assert box.y1 < min(t.get_window_extent(renderer).y0 for t in ax.get_xticklabels())
+    assert box.y1 < ax.xaxis.label.get_window_extent(renderer).y0
+    # Nothing drawn spills out of the figure.
+    tight = fig.get_tightbbox(renderer)
+    assert (tight.x0 >= 0 and tight.y0 >= 0 and tight.x1 <= fig.get_figwidth()
+            and tight.y1 <= fig.get_figheight())

@@ -265,6 +265,12 @@ def test_the_default_memory_limit_is_a_share_of_the_machine(base_run):
     (["--protocol", "semi"], "invalid choice: 'semi'"),
     (["--seeds", "0,x"], "bad seeds '0,x'"),
     (["--seeds", "1,1"], "a seed is repeated"),
+    (["--seeds", "99999999999"], "seeds must be integers from 0 to 4294967295"),
+    (["--seeds", "4294967296"], "seeds must be integers from 0 to 4294967295"),
+    (["--seeds", "4294967290-4294967296"], "seeds must be integers from 0 to 4294967295"),
+    (["--seeds", "-1"], "seeds must be integers from 0 to 4294967295"),
+    (["--seeds", "0,-3"], "seeds must be integers from 0 to 4294967295"),
+    (["--seeds", "0-4294967295"], "at most 10000 seeds per run"),
     (["--timeout", "0"], "must be a positive number of seconds"),
     (["--max-memory-gb", "-1"], "must be a positive number of GB"),
     (["--max-memory-gb", "lots"], "expected a number of GB"),
@@ -505,3 +511,82 @@ def test_the_cell_server_is_ready_before_the_progress_bar_starts(tmp_path, monke
                str(tmp_path), "--no-report"])
     assert rc == 0
     assert events == ["server ready", "bar"]
+
+
+# ------------------------------------------------------------------ issue 26, items 4 and 9
+
+def test_the_largest_seed_runs_every_cell(suite, tmp_path):
+    """2**32 - 1, the top of the range --seeds accepts, is a seed every detector takes."""
+    rc = main(["--suite", str(suite), "--datasets", "alpha", "--detectors",
+               f"iforest,ecod,{SMALL_SLA2P}", "--seeds", "4294967295", "--out", str(tmp_path),
+               "--n-jobs", "2", "--threads-per-cell", "1", "--no-progress", "--no-report"])
+    assert rc == 0
+    rows = read(tmp_path / "results.csv")
+    assert len(rows) == 3
+    assert all(r["status"] == "ok" and r["seed"] == "4294967295" for r in rows), rows
+
+
+# The lock of runner.lock_out_dir, taken by another process until it is killed.
+LOCK_HOLDER = ("import sys, time\n"
+               "from pathlib import Path\n"
+               "from benchmarks.runner import lock_out_dir\n"
+               "with lock_out_dir(Path(sys.argv[1]), ['--out', sys.argv[1]]):\n"
+               "    print('locked', flush=True)\n"
+               "    time.sleep(600)\n")
+
+
+def test_a_second_runner_on_a_folder_in_use_stops_and_a_killed_one_does_not_block(
+        suite, tmp_path, capsys):
+    import socket
+    import subprocess
+    from conftest import REPO_ROOT
+
+    out = tmp_path / "out"
+    out.mkdir()
+    argv = ["--suite", str(suite), "--datasets", "alpha", "--detectors", "iforest", "--seeds",
+            "0", "--out", str(out), "--resume", "--no-progress", "--no-report"]
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(out)], cwd=REPO_ROOT,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        start = time.monotonic()
+        rc = main(argv)
+        err = capsys.readouterr().err.strip()
+        assert rc == 2 and len(err.splitlines()) == 1, err
+        assert time.monotonic() - start < 10  # at once, not after waiting
+        assert (f"--out {out} is in use by another benchmark runner (pid {holder.pid} on host "
+                f"{socket.gethostname()}, started ") in err
+        assert f"python -m benchmarks --out {out}" in err  # the holder's command
+        assert "then rerun with --resume; or choose another --out" in err
+        assert sorted(p.name for p in out.iterdir()) == [".runner.lock"]  # nothing written
+    finally:
+        holder.kill()  # SIGKILL: no cleanup runs in the holder
+        holder.wait()
+        holder.stdout.close()
+    assert (out / ".runner.lock").exists()  # left behind, but no longer locked
+    assert main(argv) == 0
+    assert [r["status"] for r in read(out / "results.csv")] == ["ok"]
+    assert not (out / ".runner.lock").exists()  # removed by the runner that finished
+
+
+def test_the_runner_holds_its_folder_until_its_cells_are_written(suite, tmp_path, monkeypatch):
+    """The scenario of the issue: a --resume started beside a running runner."""
+    import os
+
+    import benchmarks.runner as runner
+
+    write_rows, refused = runner._write_rows, []
+
+    def write_while_another_runner_starts(rows, path, *args):
+        with pytest.raises(runner.OutDirInUse, match=f"in use by another benchmark runner "
+                                                     f"\\(pid {os.getpid()} "):
+            with runner.lock_out_dir(path.parent):
+                pass
+        refused.append(path)
+        return write_rows(rows, path, *args)
+
+    monkeypatch.setattr(runner, "_write_rows", write_while_another_runner_starts)
+    assert main(["--suite", str(suite), "--datasets", "alpha", "--detectors", "iforest",
+                 "--seeds", "0", "--out", str(tmp_path), "--no-progress", "--no-report"]) == 0
+    assert refused == [tmp_path / "results.csv"]
+    assert not (tmp_path / ".runner.lock").exists()

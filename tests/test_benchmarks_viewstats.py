@@ -96,7 +96,7 @@ def test_rule_table_reports_fixed_settings_and_oracle():
     assert table.loc["always sla2p", "in_sample"] == pytest.approx(0.8)
     assert table.loc["oracle (best label per dataset)", "in_sample"] == pytest.approx(0.9)
     # The module's rule: 0.001 is light-tailed (direction), 0.05 heavy (homogeneous).
-    assert table.loc["pyod_sla2p.viewrule as it stands", "in_sample"] == pytest.approx(0.9)
+    assert table.loc["benchmarks.levers.viewrule as it stands", "in_sample"] == pytest.approx(0.9)
 
 
 def test_cli_errors(tmp_path, capsys):

@@ -3,7 +3,8 @@
 Every table in ``benchmarks/results/<run>/`` is regenerated from that run's
 ``results.csv`` by the same code that wrote it, and must come out identical,
 so a hand-edited number or a table left over from an older run fails here.
-The README's headline numbers are checked against the regenerated tables.
+The headline table of the README and of the documentation's benchmark page
+is recomputed from the runs' ``results.csv``, number by number.
 """
 
 import json
@@ -88,26 +89,108 @@ def test_ablation_regenerates_identically(name, tmp_path):
     assert (run / "ablation.md").read_text() == committed
 
 
-def _bottom_row(name, table, label):
-    """Header and the bottom-block row ``label`` of a committed table."""
-    lines = (RESULTS / name / table).read_text().splitlines()
-    header = next(line for line in lines if line.startswith("| dataset"))
-    row = next(line for line in lines if line.startswith(f"| **{label}**"))
-    cells = [c.strip() for c in header.strip("|").split("|")][1:]
-    values = [c.strip() for c in row.strip("|").split("|")][1:]
-    return dict(zip(cells, values))
+# ----------------------------------------------------------- the headline table
+# The README and the documentation's benchmark page show the same table; each
+# of its numbers is recomputed here from the runs' results.csv.
+
+HEADLINE_PAGES = ("README.md", "docs/benchmarks/index.md")
+#: The table's detector names -> the runs' labels.
+DISPLAY_NAMES = {"IForest": "iforest", "INNE": "inne", "KNN": "knn", "LOF": "lof",
+                 "ECOD": "ecod", "COPOD": "copod", "HBOS": "hbos", "OCSVM": "ocsvm",
+                 "PCA": "pca", "AutoEncoder": "autoencoder"}
+SLA2P_LABELS = ("sla2p", "sla", "sla2p-paper")
+#: The table's rows: suite -> (run, family or None for every dataset).
+HEADLINE_ROWS = {"ODDS": ("odds_inductive", None), "ADBench, all": ("adbench_inductive", None),
+                 "ADBench tabular": ("adbench_inductive", "tabular"),
+                 "ADBench image": ("adbench_inductive", "image"),
+                 "ADBench text": ("adbench_inductive", "text")}
 
 
-def test_readme_headline_matches_the_tables():
-    readme = (REPO_ROOT / "README.md").read_text()
-    roc = _bottom_row("odds_inductive", "table_roc_auc.md", "mean")
-    rank = _bottom_row("odds_inductive", "table_roc_auc.md", "avg rank")
-    ap = _bottom_row("odds_inductive", "table_average_precision.md", "mean")
-    emb = _bottom_row("embeddings_inductive", "table_roc_auc.md", "mean")
-    assert f"mean ROC-AUC ({roc['sla2p']};" in readme
-    assert f"average rank ({rank['sla2p']} of" in readme
-    assert f"mean AP {ap['sla2p']}" in readme
-    assert f"Its mean ROC-AUC is {emb['sla2p']}" in readme
+def ordinal(n):
+    """1 -> '1st', 2 -> '2nd', 3 -> '3rd', 4 -> '4th', ..."""
+    return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n if n < 20 else n % 10, 'th')}"
+
+
+def suite_standing(run, family=None):
+    """Mean ROC-AUC and AP, average ROC-AUC rank and Friedman test of a run's detectors.
+
+    Computed as the report computes them (``benchmarks.report``), over the
+    run's datasets of ``family`` (all of them when None).
+    """
+    from benchmarks.report import aggregate, friedman_nemenyi, split_by_family
+    from benchmarks.report import recorded_families
+    from benchmarks.resultsfile import read_frame
+
+    df = read_frame(RESULTS / run / "results.csv")
+    if family is not None:
+        df = split_by_family(df, recorded_families(read_run_config(RESULTS / run)))[family]
+    roc = aggregate(df, "roc_auc")[0]
+    test = friedman_nemenyi(roc)
+    return {"roc": roc.mean(axis=0), "ap": aggregate(df, "average_precision")[0].mean(axis=0),
+            "rank": test["avg_ranks"], "pvalue": test["pvalue"], "cd": test["cd"],
+            "n_sets": len(roc), "n_detectors": roc.shape[1],
+            "seeds": sorted(int(s) for s in df["seed"].unique())}
+
+
+def headline_table(text):
+    """The headline table's rows of ``text``: suite -> (sets, cells)."""
+    rows = {}
+    for line in text.splitlines():
+        match = re.match(r"^\| ([^|(]+?) \((\d+)(?: tabular)?\) \|(.*)\|$", line)
+        if match and match[1] in HEADLINE_ROWS:
+            rows[match[1]] = (int(match[2]), [c.strip().replace("**", "")
+                                              for c in match[3].split("|")])
+    return rows
+
+
+def check_headline(text):
+    """Assert every number of ``text``'s headline table against the committed runs."""
+    rows = headline_table(text)
+    assert rows.keys() == HEADLINE_ROWS.keys(), rows.keys()
+    for suite, (n_sets, (means, rank, best, test)) in rows.items():
+        got = suite_standing(*HEADLINE_ROWS[suite])
+        assert n_sets == got["n_sets"], suite
+        assert means == f"{got['roc']['sla2p']:.3f} / {got['ap']['sla2p']:.3f}", suite
+        position = 1 + int((got["rank"] < got["rank"]["sla2p"]).sum())
+        if got["n_sets"] == 1:
+            assert rank == ordinal(position), suite
+        else:
+            assert rank == f"{got['rank']['sla2p']:.2f}, {ordinal(position)}", suite
+        # "IForest 5.71 (0.808)", or "AutoEncoder 1st (0.716)" for one set; the
+        # first named is the baseline with the best average rank.
+        named = re.findall(r"(\w+) (\d+\.\d+|\d+(?:st|nd|rd|th)) \((\d\.\d+)\)", best)
+        assert named, (suite, best)
+        baselines = got["rank"].drop([d for d in SLA2P_LABELS if d in got["rank"]])
+        assert DISPLAY_NAMES[named[0][0]] == baselines.idxmin(), suite
+        for name, its_rank, roc in named:
+            label = DISPLAY_NAMES[name]
+            expected = (ordinal(int(got["rank"][label])) if got["n_sets"] == 1
+                        else f"{got['rank'][label]:.2f}")
+            assert (its_rank, roc) == (expected, f"{got['roc'][label]:.3f}"), (suite, name)
+        if got["n_sets"] == 1:
+            assert test == "one set", suite
+        elif got["pvalue"] >= 0.05:
+            assert test == f"{got['pvalue']:.2g}, not significant", suite
+        else:
+            assert test == f"{got['pvalue']:.2g}, CD {got['cd']:.2f}", suite
+
+
+@pytest.mark.parametrize("page", HEADLINE_PAGES)
+def test_headline_table_matches_the_runs(page):
+    check_headline((REPO_ROOT / page).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("page", HEADLINE_PAGES)
+def test_headline_context_matches_the_runs(page):
+    """The seeds, detector counts and time budget said above the table."""
+    text = (REPO_ROOT / page).read_text(encoding="utf-8")
+    odds, adbench = suite_standing("odds_inductive"), suite_standing("adbench_inductive")
+    budget = read_run_config(RESULTS / "adbench_inductive")["timeout"]
+    assert odds["seeds"] == list(range(5)) and "ODDS 5 seeds" in text
+    assert adbench["seeds"] == list(range(3)) and "ADBench 3 seeds" in text
+    assert f"{budget:.0f} s budget per" in " ".join(text.split())
+    assert (f"among {odds['n_detectors']} detectors on ODDS and {adbench['n_detectors']} on "
+            "ADBench") in " ".join(text.split())
 
 
 ABSOLUTE_PATH = re.compile(r"(?<![\w.~])/(?:work|home|tmp|root|Users|mnt|opt|var|private)/")

@@ -12,6 +12,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+import requests
 import scipy.io
 
 from pyod_sla2p.datasets import (
@@ -194,6 +195,7 @@ def test_builtin_suite_needs_no_data_and_no_network(no_env, monkeypatch):
         raise AssertionError("builtin datasets must not touch the network")
 
     monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    monkeypatch.setattr(requests.Session, "send", no_network)  # what pooch downloads with
     first = list(load_suite("builtin"))
     second = list(load_suite("builtin"))
     assert [d.name for d in first] == list(BUILTIN_DATASETS) == list(BUILTIN_TABLE)
@@ -401,6 +403,34 @@ def test_missing_or_unsupported_path(tmp_path):
     (tmp_path / "x.txt").write_text("1,0\n")
     with pytest.raises(DatasetFormatError, match="unsupported file type '.txt'"):
         load_dataset(tmp_path / "x.txt")
+
+
+@pytest.mark.parametrize("relpath, name, fix", [
+    ("odds/pima.mat", "pima", "download --force pima --data-dir"),
+    ("adbench/Classical/14_glass.npz", "14_glass", "download --suite adbench --force 14_glass"),
+    ("embeddings/bert_20news_3.npz", "bert_20news_3", "download --suite tests --data-dir"),
+])
+def test_directory_in_place_of_a_named_file(tmp_path, relpath, name, fix):
+    # Issue 26, item 7: it used to say "not found" and to download it.
+    (tmp_path / relpath).mkdir(parents=True)
+    with pytest.raises(DatasetFormatError) as err:
+        load_dataset(name, data_dir=tmp_path)
+    msg = str(err.value)
+    assert f"{tmp_path / relpath} is a directory" in msg and "Move it away" in msg and fix in msg
+    assert "not found" not in msg
+
+
+def test_csv_without_label_column_names_the_last_column(tmp_path):
+    # Issue 26, item 8: "labels must be binary" did not say where labels come from.
+    (tmp_path / "t.csv").write_text("clump,size\n5,2\n3,4\n6,2\n")
+    with pytest.raises(DatasetFormatError) as err:
+        load_dataset(tmp_path / "t.csv")
+    msg = str(err.value)
+    assert str(tmp_path / "t.csv") in msg and "the last column ('size') is read as the outlier labels" in msg
+    assert "{2, 4}" in msg and "add one as the last column" in msg and "recode them to 0/1" in msg
+    (tmp_path / "u.csv").write_text("5,2\n3,4\n")  # no header: no column name to give
+    with pytest.raises(DatasetFormatError, match=r"the last column is read as the outlier labels"):
+        load_dataset(tmp_path / "u.csv")
 
 
 @pytest.mark.parametrize("suffix", [".mat", ".npz", ".csv"])

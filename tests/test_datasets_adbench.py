@@ -32,13 +32,21 @@ from pyod_sla2p.datasets import (
     load_suite,
     suite_members,
 )
-from pyod_sla2p.datasets import _adbench_pins
+from pyod_sla2p.datasets import _adbench_pins, fetch
 from pyod_sla2p.datasets.__main__ import main as cli_main
 from pyod_sla2p.datasets.adbench_manifest import parse_manifest, render_pins
-from pyod_sla2p.datasets.adbench_source import ADBENCH_BASE_URL, ADBENCH_COMMIT
+from pyod_sla2p.datasets.datadir import ADBENCH_BASE_URL, ADBENCH_COMMIT
 from pyod_sla2p.datasets.integrity import git_blob_id
 
 # A loopback HTTP server over tmp_path/served, and a fresh data directory.
+
+
+@pytest.fixture(autouse=True)
+def no_retries(monkeypatch):
+    """No retries: the failures served here are deterministic, and pooch
+    waits 1 s, 2 s, ... before each retry."""
+    monkeypatch.setattr(fetch, "DEFAULT_RETRIES", 0)
+
 
 #: Small shared files of each family and their (rows, features), as in the
 #: table of ../shared/datasets/README.md.

@@ -1,8 +1,8 @@
-"""End-to-end tests of download_odds against a local HTTP server.
+"""End-to-end tests of the downloads (pooch underneath) against a local HTTP server.
 
 The server (http.server on 127.0.0.1, port 0, in a thread, from
 tests/conftest.py) serves a tmp directory; nothing here reaches the
-internet.
+internet.  Also the ``tests`` download suite (``download --suite tests``).
 """
 
 import hashlib
@@ -25,6 +25,7 @@ from pyod_sla2p.datasets import (
     ODDS_URLS,
     ChecksumMismatchError,
     DownloadError,
+    DownloadOptions,
     UnknownDatasetError,
     download_odds,
     load_dataset,
@@ -32,7 +33,16 @@ from pyod_sla2p.datasets import (
 import pyod_sla2p.datasets
 from pyod_sla2p.datasets.download import ODDS_BYTES
 from pyod_sla2p.datasets.__main__ import main as cli_main
+from pyod_sla2p.datasets import fetch, testdata
 from pyod_sla2p.datasets.partials import STALE_AFTER_SECONDS, clean_stale_partials, partial_suffix
+
+
+@pytest.fixture(autouse=True)
+def no_retries(monkeypatch):
+    """No retries unless a test asks: the failures served here are
+    deterministic, and pooch waits 1 s, 2 s, ... before each retry."""
+    monkeypatch.setattr(fetch, "DEFAULT_RETRIES", 0)
+
 
 def _sha(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -67,6 +77,20 @@ def test_real_odds_file_verified_by_recorded_table(server, target, data_dir):
     assert len(server.hits) == 1
     download_odds("glass", data_dir=target.data, base_url=server.url, force=True)  # a lone name
     assert len(server.hits) == 2
+
+
+def test_options_and_settings(server, target, data_dir):
+    # One DownloadOptions for several calls; a keyword setting replaces its field.
+    shutil.copy(data_dir / "odds" / "glass.mat", server.root / "glass.mat")
+    options = DownloadOptions(data_dir=target.data, base_url=server.url)
+    assert download_odds(["glass"], options=options) == [target.odds / "glass.mat"]
+    download_odds(["glass"], options=options)  # present: not fetched again
+    download_odds(["glass"], options=options, force=True)
+    assert len(server.hits) == 2
+    with pytest.raises(TypeError, match="timeuot"):
+        download_odds(["glass"], options=options, timeuot=5)
+    with pytest.raises(TypeError):  # the data directory is a setting, not a positional argument
+        download_odds(["glass"], target.data)
 
 
 def test_recorded_hashes_match_shared_sums(data_dir):
@@ -111,8 +135,25 @@ def test_http_404_leaves_nothing(server, target):
 
 
 def test_truncated_transfer_leaves_nothing(server, target):
-    with pytest.raises(DownloadError, match="glass.mat"):
-        download_odds(["glass"], data_dir=target.data, base_url=server.url + "/truncated")
+    # A hash of its own: no pinned size, so the 100 kB announced are under the cap.
+    with pytest.raises(DownloadError, match="glass.mat") as err:
+        download_odds(["glass"], data_dir=target.data, base_url=server.url + "/truncated",
+                      sha256={"glass": ODDS_SHA256["glass"]})
+    assert "size cap" not in str(err.value) and "IncompleteRead" in str(err.value)
+    assert _listing(target.odds) == []
+
+
+def test_truncated_transfer_is_caught_without_urllib3_s_check(server, target, monkeypatch):
+    # urllib3 1 did not raise on a body shorter than its Content-Length; the
+    # downloader compares the two itself (an unpinned file has no hash to fail).
+    import urllib3.response
+
+    init = urllib3.response.HTTPResponse.__init__
+    monkeypatch.setattr(urllib3.response.HTTPResponse, "__init__", lambda self, *a, **k: init(
+        self, *a, **{**k, "enforce_content_length": False}))
+    with pytest.raises(DownloadError, match=r"cut short: got 106 of 100000 bytes"):
+        download_odds(["http"], data_dir=target.data, base_url=server.url + "/truncated",
+                      max_bytes=1 << 20)
     assert _listing(target.odds) == []
 
 
@@ -313,3 +354,119 @@ def test_stale_partial_rules(tmp_path, monkeypatch):
     removed = clean_stale_partials(tmp_path, now=a_day_later)
     assert sorted(p.name for p in removed) == sorted([files["other_host"], files["untagged"]])
     assert sorted(_listing(tmp_path)) == sorted([files["live"], files["notes"], files["hidden"]])
+
+
+# --------------------------------------------------------------------------
+# What pooch does for us: retries, progress bar
+# --------------------------------------------------------------------------
+
+
+def test_a_transfer_cut_short_is_retried_by_pooch(server, target):
+    with pytest.raises(DownloadError, match=r"glass.*failed \(2 tries\)"):
+        download_odds(["glass"], data_dir=target.data, base_url=server.url + "/truncated",
+                      sha256={"glass": ODDS_SHA256["glass"]}, retries=1)
+    assert server.hits == ["/truncated/glass.mat"] * 2
+    assert _listing(target.odds) == []
+
+
+def test_an_http_404_is_final_at_once(server, target):
+    with pytest.raises(DownloadError, match="HTTP 404"):
+        download_odds(["glass"], data_dir=target.data, base_url=server.url, retries=3)
+    assert server.hits == ["/glass.mat"]  # no retry of an answer that will not change
+
+
+def test_progress_bar_comes_from_pooch(server, target, data_dir, capsys):
+    shutil.copy(data_dir / "odds" / "glass.mat", server.root / "glass.mat")
+    download_odds(["glass"], data_dir=target.data, base_url=server.url, progressbar=True)
+    assert "100%" in capsys.readouterr().err
+    download_odds(["glass"], data_dir=target.data, base_url=server.url, force=True)
+    assert capsys.readouterr().err == ""  # off by default (and in the CLI unless on a terminal)
+
+
+# --------------------------------------------------------------------------
+# The tests suite: what the test suite reads from ../shared/datasets
+# --------------------------------------------------------------------------
+
+_SMALL_SUITE = ["odds/glass.mat", "odds/vertebral.mat", "adbench/Classical/14_glass.npz",
+                "adbench/CV_by_ResNet18/MVTec-AD_grid.npz", "embeddings/resnet18_MVTec-AD_grid.npz"]
+_TEXT_FILES = ["SHA256SUMS", "adbench/MANIFEST.tsv", "adbench/SHA256SUMS"]
+
+
+def _tree(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def small_suite(monkeypatch, server, data_dir):
+    """The tests suite cut down to five files, and a mirror of the data directory serving them."""
+    monkeypatch.setattr(testdata, "TEST_ODDS", ("glass", "vertebral"))
+    monkeypatch.setattr(testdata, "TEST_ADBENCH", ("14_glass", "CV_by_ResNet18:MVTec-AD_grid"))
+    monkeypatch.setattr(testdata, "TEST_EMBEDDINGS",
+                        {"resnet18_MVTec-AD_grid": "CV_by_ResNet18:MVTec-AD_grid"})
+    for rel in _SMALL_SUITE[:4]:  # no embeddings/: they come from ADBench's files
+        (server.root / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(data_dir / rel, server.root / rel)
+
+
+def test_tests_suite_is_the_shared_layout(data_dir):
+    # Every data file of the shared copies (all but their README), and the
+    # three text files the suite writes are theirs to the byte.
+    files = [f"odds/{n}.mat" for n in testdata.TEST_ODDS]
+    files += [f"adbench/{pyod_sla2p.datasets.ADBENCH_FILES[n].relpath}" for n in testdata.TEST_ADBENCH]
+    files += [f"embeddings/{n}.npz" for n in testdata.TEST_EMBEDDINGS]
+    assert sorted(files + _TEXT_FILES) == [p for p in _tree(data_dir) if p != "README.md"]
+    assert (len(testdata.TEST_ODDS), len(testdata.TEST_ADBENCH), len(testdata.TEST_EMBEDDINGS)) == (17, 50, 6)
+    for rel, text in testdata.text_files().items():
+        assert (data_dir / rel).read_text() == text, rel
+    # Each embeddings file is its ADBench file, byte for byte.
+    for name, source in testdata.TEST_EMBEDDINGS.items():
+        entry = pyod_sla2p.datasets.ADBENCH_FILES[source]
+        assert (data_dir / "embeddings" / f"{name}.npz").read_bytes() == \
+            (data_dir / "adbench" / entry.relpath).read_bytes()
+
+
+def test_tests_suite_download(server, target, data_dir, small_suite, capsys):
+    argv = ["download", "--suite", "tests", "--data-dir", str(target.data), "--base-url", server.url]
+    assert cli_main(argv) == 0
+    assert f"8 file(s) ready in {target.data}" in capsys.readouterr().out
+    assert _tree(target.data) == sorted(_SMALL_SUITE + _TEXT_FILES)
+    for rel in _SMALL_SUITE:
+        assert (target.data / rel).read_bytes() == (data_dir / rel).read_bytes(), rel
+    # The embeddings file was fetched from ADBench's path, not from an embeddings/ one.
+    assert server.hits.count("/adbench/CV_by_ResNet18/MVTec-AD_grid.npz") == 2
+    assert not [hit for hit in server.hits if "embeddings" in hit]
+    # The sums are those of the shared copies, for these files, and they hold.
+    shared = dict(reversed(line.split()) for line in (data_dir / "SHA256SUMS").read_text().splitlines())
+    for line in (target.data / "SHA256SUMS").read_text().splitlines():
+        digest, rel = line.split()
+        assert shared[rel] == digest == _sha(target.data / rel)
+    assert (target.data / "adbench" / "MANIFEST.tsv").read_bytes() == \
+        (data_dir / "adbench" / "MANIFEST.tsv").read_bytes()
+    assert load_dataset("resnet18_MVTec-AD_grid", data_dir=target.data).n_samples == 342
+    hits = len(server.hits)
+    assert cli_main(argv) == 0  # all present and verified: nothing fetched
+    assert len(server.hits) == hits
+    assert cli_main(argv + ["glass"]) == 1
+    assert "--suite tests downloads a fixed set of files" in capsys.readouterr().err
+
+
+def test_tests_suite_refuses_a_tampered_embeddings_source(server, target, small_suite):
+    data = bytearray((server.root / _SMALL_SUITE[3]).read_bytes())
+    data[-10:] = b"0123456789"
+    (server.root / _SMALL_SUITE[3]).write_bytes(bytes(data))
+    with pytest.raises(DownloadError, match="2 of 5 downloads failed") as err:
+        testdata.download_test_data(data_dir=target.data, base_url=server.url)
+    assert "embeddings/resnet18_MVTec-AD_grid.npz (= CV_by_ResNet18/MVTec-AD_grid.npz)" in str(err.value)
+    # Neither copy was saved, and no sums were written for an incomplete directory.
+    assert _tree(target.data) == sorted(_SMALL_SUITE[:3])
+
+
+def test_tests_suite_default_sources(offline_urls, target, small_suite, monkeypatch):
+    monkeypatch.delenv("PYOD_SLA2P_ADBENCH_URL", raising=False)
+    with pytest.raises(DownloadError, match="5 of 5 downloads failed"):
+        testdata.download_test_data(data_dir=target.data)
+    adbench = pyod_sla2p.datasets.ADBENCH_BASE_URL
+    assert offline_urls == [ODDS_URLS["glass"], ODDS_URLS["vertebral"],
+                            f"{adbench}/Classical/14_glass.npz",
+                            f"{adbench}/CV_by_ResNet18/MVTec-AD_grid.npz",
+                            f"{adbench}/CV_by_ResNet18/MVTec-AD_grid.npz"]

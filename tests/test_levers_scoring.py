@@ -12,18 +12,19 @@ from scipy.stats import kurtosis
 from sklearn.base import clone
 
 from benchmarks.variants import LEVERS, SLA2PVariant
-from pyod_sla2p.config import ScoringConfig, configs_from_params
-from pyod_sla2p.defaults import resolve_parameters
-from pyod_sla2p.network import build_classifier, fold_batchnorm, split_head
+from benchmarks.levers.scoring import LeverPairScorer, projection_centres, split_head
+from pyod_sla2p.defaults import VIEWS
+from pyod_sla2p.network import build_classifier, fold_batchnorm
 from pyod_sla2p.projections import ProjectionBank
 from pyod_sla2p.scoring import (
+    PairScorer,
     mean_over_projections,
     pair_score_matrix,
     pair_statistics,
-    projection_centres,
     score_rows,
 )
-from pyod_sla2p.viewrule import (
+from test_scoring import scoring_view
+from benchmarks.levers.viewrule import (
     HEAVY_TAIL_SHARE,
     LIGHT_TAIL_SHARE,
     MIN_TAIL_ROWS,
@@ -31,7 +32,6 @@ from pyod_sla2p.viewrule import (
     data_statistics,
     views_from_statistics,
 )
-from pyod_sla2p.views import VIEWS
 
 LEVER_SETTINGS = {
     "calibrate": {"calibrate": True},
@@ -71,9 +71,10 @@ def test_levers_are_variant_parameters_with_the_default_behaviour():
     assert (defaults.calibrate, defaults.score_space, defaults.view_rule) == \
         ("auto", "softmax", "none")
     # "auto" resolves to the package's defaults, and off under the paper preset.
-    resolved = resolve_parameters(defaults.get_params(deep=False), 100, 8)
+    X = _gaussian(100, 8)
+    resolved = defaults._resolve_settings(X)
     assert (resolved["calibrate"], resolved["whiten"]) == (True, False)
-    paper = resolve_parameters(SLA2PVariant(preset="paper").get_params(deep=False), 100, 8)
+    paper = SLA2PVariant(preset="paper")._resolve_settings(X)
     assert (paper["calibrate"], paper["whiten"]) == (False, False)
 
 
@@ -92,12 +93,11 @@ def test_calibrated_pairs_have_zero_mean_and_unit_std_per_projection(pyod_data, 
                                                                      fitted_levers):
     X = pyod_data[0]
     clf = fitted_levers["calibrate"]
-    _, _, scoring = configs_from_params(clf.params_)
     for view in clf.views_:
         mean, std = view.pair_calibration
         assert mean.shape == std.shape == (small_params["n_projections"],)
-        pairs = pair_score_matrix(view.network, view.preprocessor.transform(X),
-                                  view.projections, scoring, batch_rows=32).astype(np.float64)
+        pairs = pair_score_matrix(view, view.preprocessor.transform(X),
+                                  batch_rows=32).astype(np.float64)
         calibrated = (pairs - mean) / std
         assert_allclose(calibrated.mean(axis=0), 0.0, atol=1e-5)
         assert_allclose(calibrated.std(axis=0), 1.0, rtol=1e-5)
@@ -105,7 +105,7 @@ def test_calibrated_pairs_have_zero_mean_and_unit_std_per_projection(pyod_data, 
         assert np.ptp(pairs.mean(axis=0)) > 0.1 * pairs.std()
         # The view's score is the mean calibrated pair score; its own training
         # statistics are those of these calibrated scores.
-        assert_allclose(view.score(X, scoring, 32, torch.device("cpu")),
+        assert_allclose(view.score(X, 32, torch.device("cpu")),
                         calibrated.mean(axis=1), rtol=1e-5, atol=1e-6)
         assert view.score_mean == pytest.approx(0.0, abs=1e-6)
         assert view.score_std == pytest.approx(np.std(calibrated.mean(axis=1)), rel=1e-5)
@@ -132,13 +132,13 @@ def test_calibration_is_the_standardised_mean_in_score_rows():
                               torch.nn.Linear(5, 4)).eval()
     bank = ProjectionBank.draw(4, 6, 3, seed=1)
     x = np.random.default_rng(2).normal(size=(9, 6)).astype(np.float32)
-    config = ScoringConfig(epsilon=0.0)
-    pairs = pair_score_matrix(net, x, bank, config, batch_rows=4).astype(np.float64)
+    view = scoring_view(net, bank, PairScorer(0.0, "log_prob"))
+    pairs = pair_score_matrix(view, x, batch_rows=4).astype(np.float64)
     mean, std = np.array([0.1, -0.2, 0.3, 0.0]), np.array([2.0, 0.5, 1.0, 4.0])
-    got = score_rows(net, x, bank, config, batch_rows=4, calibration=(mean, std))
+    got = score_rows(scoring_view(net, bank, view.scorer, (mean, std)), x, batch_rows=4)
     assert_allclose(got, ((pairs - mean) / std).mean(axis=1), rtol=1e-6)
     # Without calibration: the plain mean, as before the lever existed.
-    assert_allclose(score_rows(net, x, bank, config, batch_rows=4), pairs.mean(axis=1),
+    assert_allclose(score_rows(view, x, batch_rows=4), pairs.mean(axis=1),
                     rtol=1e-6)
 
 
@@ -175,15 +175,12 @@ def test_centre_score_matches_hand_computation():
     bank = ProjectionBank(torch.tensor(W, dtype=torch.float32).permute(1, 0, 2))
     got_centres = projection_centres(net, x_train.astype(np.float32), bank, batch_rows=3)
     assert_allclose(got_centres.numpy(), centres, rtol=1e-6)
-    config = ScoringConfig(epsilon=0.0, score_space="centre")
-    got = score_rows(net, x_test.astype(np.float32), bank, config, batch_rows=2,
-                     centres=got_centres)
+    centre = scoring_view(net, bank, LeverPairScorer(0.0, "log_prob", centres=got_centres))
+    got = score_rows(centre, x_test.astype(np.float32), batch_rows=2)
     assert_allclose(got, expected, rtol=1e-5)
     # The centre score is not the softmax score.
-    assert not np.allclose(got, score_rows(net, x_test.astype(np.float32), bank,
-                                           ScoringConfig(epsilon=0.0), batch_rows=2))
-    with pytest.raises(ValueError, match="centres"):
-        score_rows(net, x_test.astype(np.float32), bank, config, batch_rows=2)
+    softmax = scoring_view(net, bank, PairScorer(0.0, "log_prob"))
+    assert not np.allclose(got, score_rows(softmax, x_test.astype(np.float32), batch_rows=2))
 
 
 def test_split_head_of_a_folded_classifier():
@@ -207,10 +204,10 @@ def test_centre_lever_stores_training_centres(pyod_data, small_params, fitted_le
         with torch.no_grad():
             z = view.projections.project_all(torch.as_tensor(x, dtype=torch.float32))
             expected = body(z.reshape(-1, z.shape[-1])).view(len(x), z.shape[1], -1).mean(0)
-        assert view.centres.shape == expected.shape
-        assert torch.allclose(view.centres, expected, rtol=1e-5, atol=1e-6)
+        assert view.scorer.centres.shape == expected.shape
+        assert torch.allclose(view.scorer.centres, expected, rtol=1e-5, atol=1e-6)
         assert view.pair_calibration is None
-    assert fitted_levers["calibrate"].views_[0].centres is None
+    assert fitted_levers["calibrate"].views_[0].scorer.centres is None
 
 
 # ------------------------------------------------------------- view rule
@@ -308,11 +305,11 @@ def test_pickle_keeps_the_lever_statistics(fitted_levers, pyod_data, name):
     for before, after in zip(clf.views_, restored.views_):
         for a, b in zip(before.pair_calibration, after.pair_calibration):
             assert_array_equal(a, b)
-        if before.centres is not None:
-            assert torch.equal(before.centres.cpu(), after.centres)
+        if before.scorer.centres is not None:
+            assert torch.equal(before.scorer.centres.cpu(), after.scorer.centres)
     on_cpu = clf.views_[0].to_cpu()
     assert on_cpu.pair_calibration is clf.views_[0].pair_calibration
-    assert (on_cpu.centres is None) == (clf.views_[0].centres is None)
+    assert (on_cpu.scorer.centres is None) == (clf.views_[0].scorer.centres is None)
 
 
 def test_levers_change_the_scores(fitted_levers, pyod_data):

@@ -1,6 +1,7 @@
 """Issue 15's training and width levers: Latent Outlier Exposure
-(training.py), ``projection_rule`` (defaults.py) and PCA whitening
-(preprocessing.py), each on its own and through SLA2PVariant."""
+(benchmarks/levers/training.py), ``projection_rule`` (benchmarks/variants.py)
+and PCA whitening (benchmarks/levers/preprocessing.py), each on its own and
+through SLA2PVariant."""
 
 import re
 
@@ -11,35 +12,44 @@ import torch.nn.functional as F
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.decomposition import PCA
 
-from benchmarks.variants import LEVERS, SLA2PVariant
-from pyod_sla2p import training
-from pyod_sla2p.config import TrainingConfig
-from pyod_sla2p.defaults import (
-    DEFAULTS,
-    projection_dim_from_features,
-    resolve_parameters,
-)
-from pyod_sla2p.network import build_classifier
-from pyod_sla2p.preprocessing import RowPreprocessor
-from pyod_sla2p.projections import ProjectionBank
-from pyod_sla2p.training import (
+from benchmarks.levers import training
+from benchmarks.levers.preprocessing import WhiteningPreprocessor as RowPreprocessor
+from benchmarks.levers.training import (
+    LOETrainer,
     anomaly_loss,
     flag_suspected_outliers,
     loe_loss,
     n_suspected,
     row_losses,
-    train_classifier,
 )
-from pyod_sla2p.validation import PARAMETER_CONSTRAINTS
+from benchmarks.variants import (
+    LEVER_CONSTRAINTS as PARAMETER_CONSTRAINTS,
+    LEVERS,
+    SLA2PVariant,
+    VariantSettings,
+    projection_dim_from_features,
+)
+from pyod_sla2p.network import build_classifier
+from pyod_sla2p.projections import ProjectionBank
+
+#: The variant's defaults: what a lever left at its constructor default means.
+DEFAULTS = dict(SLA2PVariant()._resolve_settings(np.zeros((3, 2))))
 
 NEW_LEVERS = ("loe", "loe_fraction", "projection_rule", "whiten")
 
 
 def _config(**kw):
     # acc_threshold near 1: training runs its epochs, so LOE gets to act.
-    settings = {"acc_threshold": 0.999, "epoch_num": 3, "batch_size": 32, "lr": 1e-2,
-                "eps": 1e-7, "weight_decay": 0.0, "max_train_samples": None}
-    return TrainingConfig(**{**settings, **kw})
+    settings = {"n_projections": 4, "projection_dim": 6, "hidden_dims": (12, 24),
+                "epsilon": 0.0, "views": ("direction",), "score_function": "log_prob",
+                "standardize": True, "calibrate": True,
+                "acc_threshold": 0.999, "epoch_num": 3, "batch_size": 32, "lr": 1e-2,
+                "adam_eps": 1e-7, "weight_decay": 0.0, "max_train_samples": None}
+    return VariantSettings(**{**settings, **kw})
+
+
+def train_classifier(network, x, bank, settings, seed):
+    return LOETrainer(network, x, bank, settings, seed).run()
 
 
 def _setup(n=60, d=5, m=4, r=6):
@@ -186,17 +196,16 @@ def test_features_rule_width(d, r):
 
 def test_features_rule_in_resolution():
     def resolve(n_features=100, **params):
-        return resolve_parameters({"projection_rule": "features", **params}, 500, n_features)
+        variant = SLA2PVariant(projection_rule="features", **params)
+        return variant._resolve_settings(np.zeros((500, n_features)))
 
     assert (resolve()["projection_dim"], resolve()["hidden_dims"]) == (128, (256, 512))
     assert resolve(projection_dim="auto", n_features=300)["projection_dim"] == 256
     # An explicit width wins; the rule wins over the preset's.
     assert resolve(projection_dim=16)["projection_dim"] == 16
     assert resolve(preset="paper", n_features=10)["projection_dim"] == 64
-    fixed = resolve_parameters({"projection_rule": "fixed"}, 500, 1000)
+    fixed = SLA2PVariant(projection_rule="fixed")._resolve_settings(np.zeros((500, 1000)))
     assert fixed["projection_dim"] == DEFAULTS["projection_dim"]
-    with pytest.raises(ValueError, match="needs n_features"):
-        resolve_parameters({"projection_rule": "features"}, 500)
 
 
 def test_variant_with_features_rule():

@@ -16,7 +16,6 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 
 from pyod_sla2p import SLA2P
-from pyod_sla2p.config import configs_from_params
 from pyod_sla2p.detector import resolve_device
 
 
@@ -291,16 +290,14 @@ def test_scores_do_not_depend_on_batching(fitted, pyod_data, epsilon):
 
 
 def test_max_train_samples_caps_training(pyod_data, monkeypatch, small_params):
-    import pyod_sla2p.views as views_module
-
     trained_on = []
-    original = views_module.train_classifier
+    original = SLA2P._train
 
-    def spy(network, x, *args, **kwargs):
+    def spy(self, network, x, *args, **kwargs):
         trained_on.append(x.shape[0])
-        return original(network, x, *args, **kwargs)
+        return original(self, network, x, *args, **kwargs)
 
-    monkeypatch.setattr(views_module, "train_classifier", spy)
+    monkeypatch.setattr(SLA2P, "_train", spy)
     clf = SLA2P(random_state=0, max_train_samples=40, **small_params).fit(pyod_data[0])
     assert trained_on == [40, 40]                       # one per view
     assert clf.decision_scores_.shape == (pyod_data[0].shape[0],)  # all rows scored
@@ -338,9 +335,8 @@ def test_views(pyod_data, views, small_params):
 
 
 def _view_scores(clf, X):
-    _, _, scoring = configs_from_params(clf.params_)
-    rows = clf._score_batch_rows(clf.params_["n_projections"])
-    return [v.score(X, scoring, rows, resolve_device("cpu")) for v in clf.views_]
+    rows = clf._score_batch_rows(clf.params_.n_projections)
+    return [v.score(X, rows, resolve_device("cpu")) for v in clf.views_]
 
 
 def test_two_views_combine_standardised_scores(pyod_data, small_params):
@@ -397,15 +393,13 @@ def test_scoring_memory_is_bounded_by_the_chunk(pyod_data, monkeypatch, small_pa
 
 
 def test_failed_refit_leaves_the_fitted_model(fitted, pyod_data, monkeypatch):
-    import pyod_sla2p.detector as detector_module
-
     clf = clone(fitted).fit(pyod_data[0])
     before = clf.decision_function(pyod_data[1])
 
     def broken(*args, **kwargs):
         raise RuntimeError("training failed")
 
-    monkeypatch.setattr(detector_module, "fit_view", broken)
+    monkeypatch.setattr(SLA2P, "_fit_view", broken)
     with pytest.raises(RuntimeError, match="training failed"):
         clf.fit(pyod_data[0][:50])
     assert_array_equal(clf.decision_function(pyod_data[1]), before)

@@ -48,6 +48,7 @@ def test_values_near_the_float_limit(pyod_data, small_params):
 
 
 def test_scores_are_checked_after_fit_and_scoring(pyod_data, monkeypatch, small_params):
+    import pyod_sla2p.detector as detector_module
     import pyod_sla2p.views as views_module
 
     clf = SLA2P(random_state=0, **small_params).fit(pyod_data[0])
@@ -58,7 +59,7 @@ def test_scores_are_checked_after_fit_and_scoring(pyod_data, monkeypatch, small_
     monkeypatch.setattr(views_module, "score_rows", lambda *a, **k: np.ones(a[1].shape[0]))
     # With the calibration (the default), fit reduces the training rows' pair
     # scores itself instead of scoring them again.
-    monkeypatch.setattr(views_module, "mean_over_projections",
+    monkeypatch.setattr(detector_module, "mean_over_projections",
                         lambda pairs, *a, **k: np.ones(pairs.shape[0]))
     with pytest.raises(ValueError, match="same score"):
         SLA2P(random_state=0, **small_params).fit(pyod_data[0])
@@ -218,3 +219,116 @@ def test_y_is_ignored(pyod_data, y, small_params):
 def test_messages_that_sklearn_checks_expect(X, error, message, small_params):
     with pytest.raises(error, match=message):
         SLA2P(**small_params).fit(X)
+
+
+# ------------------------------------------- issue 26: a hostile user's findings
+def test_masked_values_are_refused_not_read(small_params):
+    """Item 1: a masked entry's hidden value must not be used as data."""
+    X = np.random.default_rng(0).normal(size=(60, 4))
+    masked = np.ma.masked_array(X.copy(), mask=np.zeros_like(X, dtype=bool))
+    masked[0, 0] = 1e10
+    masked.mask[0, 0] = True
+    with pytest.raises(ValueError, match=r"masked array with 1 masked value.*filled"):
+        SLA2P(**small_params).fit(masked)
+    # Without masked entries a masked array is just its data.
+    plain = np.ma.masked_array(X, mask=False)
+    a = SLA2P(random_state=0, **small_params).fit(plain).decision_scores_
+    assert_allclose(a, SLA2P(random_state=0, **small_params).fit(X).decision_scores_)
+
+
+def test_saturated_scores_that_label_no_row_are_an_error():
+    """Item 2: brier with a huge epsilon ties most rows at the top; say so."""
+    X = np.random.default_rng(0).normal(size=(100, 5))
+    with pytest.raises(ValueError, match=r"tie at the highest score.*lower epsilon"):
+        SLA2P(score_function="brier", epsilon=1e6, random_state=0).fit(X)
+
+
+def test_contamination_set_after_fit_is_checked_and_used(pyod_data, small_params):
+    """Item 3: whatever may change after fit is checked where it is used."""
+    clf = SLA2P(random_state=0, **small_params).fit(pyod_data[0])
+    for bad in (5, "x"):
+        clf.set_params(contamination=bad)
+        for method in (clf.predict, clf.predict_confidence, clf.predict_proba):
+            with pytest.raises(ValueError, match="'contamination' parameter of SLA2P"):
+                method(pyod_data[1])
+    clf.set_params(contamination=0.3)
+    labels = clf.predict(pyod_data[0])
+    assert clf.labels_.mean() == pytest.approx(0.3, abs=0.01)
+    assert labels.mean() == pytest.approx(0.3, abs=0.01)
+    assert np.unique(clf.predict_confidence(pyod_data[1])).size > 2
+    clf.set_params(device="nonsense")
+    with pytest.raises(ValueError, match="'device' parameter of SLA2P"):
+        clf.decision_function(pyod_data[1])
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"n_projections": 65536, "projection_dim": 8}, "GiB|multiply-adds"),
+    ({"n_projections": 4096, "projection_dim": 4096}, "multiply-adds per training epoch"),
+    ({"projection_dim": 65536}, "GiB"),
+    ({"hidden_dims": [65536, 65536]}, "GiB"),
+])
+def test_settings_beyond_the_machine_are_refused_before_allocating(params, message):
+    """Item 5: estimate memory and work first; refuse with why and what would run."""
+    import time
+
+    X = np.random.default_rng(0).normal(size=(100, 5))
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=message) as info:
+        SLA2P(**params).fit(X)
+    assert time.perf_counter() - start < 30
+    assert "Lower n_projections" in str(info.value)
+
+
+def test_budget_accepts_the_defaults_and_the_paper_preset():
+    from pyod_sla2p.budget import estimate
+    from pyod_sla2p.defaults import resolve_settings
+
+    for preset, rows, width in ((None, 10000, 769), ("paper", 2000, 275)):
+        settings = resolve_settings(SLA2P(preset=preset).get_params(deep=False), rows)
+        memory, work = estimate(settings, rows, width, 4096)
+        assert memory < 2 ** 30 and work < 2e13
+
+
+def test_same_score_messages_say_what_happened():
+    """Item 6: too few rows, or a collapsed training, not 'identical rows'."""
+    X = np.random.default_rng(0).normal(size=(100, 5))
+    with pytest.raises(ValueError, match="2 distinct rows there are too few"):
+        SLA2P(random_state=0).fit(X[:2])
+    with pytest.raises(ValueError, match=r"training collapsed.*lr=9.9, weight_decay=9.9"):
+        SLA2P(random_state=0, optimizer_params={"lr": 9.9, "weight_decay": 9.9}).fit(X)
+
+
+# --------------------------------------------------- issue 27: devices
+@pytest.mark.parametrize("as_object", [False, True])
+def test_mps_is_accepted_where_torch_has_it_and_refused_alike_where_not(monkeypatch,
+                                                                       as_object):
+    import torch
+
+    from pyod_sla2p.detector import resolve_device
+
+    device = torch.device("mps") if as_object else "mps"
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="MPS is not available"):
+        resolve_device(device)
+    with pytest.raises(ValueError, match="MPS is not available"):
+        SLA2P(device=device).fit(np.random.default_rng(0).normal(size=(20, 3)))
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert resolve_device(device) == torch.device("mps")
+
+
+@pytest.mark.parametrize("device", ["meta", "tpu", "cpu:x"])
+def test_unknown_devices_are_refused_alike_as_string_and_object(device):
+    import torch
+
+    for value in (device, _device_or_none(torch, device)):
+        if value is None:
+            continue
+        with pytest.raises(ValueError, match="'device' parameter of SLA2P"):
+            SLA2P(device=value).fit(np.random.default_rng(0).normal(size=(20, 3)))
+
+
+def _device_or_none(torch, name):
+    try:
+        return torch.device(name)
+    except (RuntimeError, ValueError):
+        return None

@@ -4,17 +4,18 @@ import torch
 
 import pytest
 
-from pyod_sla2p.config import TrainingConfig
+from pyod_sla2p.settings import Settings
 from pyod_sla2p.network import build_classifier
 from pyod_sla2p.projections import ProjectionBank
 from pyod_sla2p.training import train_classifier
 
 
 def config(acc_threshold, epoch_num, **kw):
-    settings = dict(batch_size=32, lr=1e-2, eps=1e-7, weight_decay=0.0,
-                    max_train_samples=None)
-    return TrainingConfig(acc_threshold=acc_threshold, epoch_num=epoch_num,
-                          **{**settings, **kw})
+    settings = dict(n_projections=4, projection_dim=6, hidden_dims=(12, 24), epsilon=0.0,
+                    views=("direction",), score_function="log_prob", standardize=True,
+                    calibrate=True, batch_size=32, lr=1e-2, adam_eps=1e-7,
+                    weight_decay=0.0, max_train_samples=None)
+    return Settings(acc_threshold=acc_threshold, epoch_num=epoch_num, **{**settings, **kw})
 
 
 def _setup(n=120, d=6, m=4, r=6):

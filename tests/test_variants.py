@@ -1,5 +1,7 @@
 """The research levers, through benchmarks.variants.SLA2PVariant."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -8,7 +10,7 @@ from sklearn.base import clone
 
 from benchmarks.variants import LEVERS, SLA2PVariant
 from pyod_sla2p import SLA2P
-from pyod_sla2p.config import ScoringConfig
+from benchmarks.levers.scoring import LeverPairScorer
 from pyod_sla2p.scoring import score_rows
 
 
@@ -40,8 +42,7 @@ def test_bad_levers(pyod_data, params, message, small_params):
 
 def test_average_combination(pyod_data, small_params):
     both = SLA2PVariant(combine="average", random_state=0, **small_params).fit(pyod_data[0])
-    scoring = ScoringConfig(epsilon=0.0)
-    z = [(v.score(pyod_data[1], scoring, 64, torch.device("cpu")) - v.score_mean) / v.score_std
+    z = [(v.score(pyod_data[1], 64, torch.device("cpu")) - v.score_mean) / v.score_std
          for v in both.views_]
     assert_allclose(both.decision_function(pyod_data[1]), (z[0] + z[1]) / 2, rtol=1e-6)
 
@@ -66,8 +67,7 @@ def test_bank_ensemble_averages_standardised_banks(pyod_data, small_params):
     assert not torch.allclose(banks[0], banks[1])
     assert not torch.allclose(banks[1], banks[2])
     # The score: the max over views of each view's mean standardised bank score.
-    scoring = ScoringConfig(epsilon=0.0)
-    z = np.column_stack([(v.score(pyod_data[1], scoring, 64, torch.device("cpu")) - v.score_mean)
+    z = np.column_stack([(v.score(pyod_data[1], 64, torch.device("cpu")) - v.score_mean)
                          / v.score_std for v in clf.views_])
     expected = np.maximum(z[:, :3].mean(axis=1), z[:, 3:].mean(axis=1))
     assert_allclose(clf.decision_function(pyod_data[1]), expected, rtol=1e-6, atol=1e-6)
@@ -78,11 +78,11 @@ def test_scoring_levers_change_the_scores_of_one_trained_network(pyod_data, smal
     # each setting, without refitting.
     view = SLA2P(random_state=0, views="direction", **small_params).fit(pyod_data[0]).views_[0]
     x = view.preprocessor.transform(pyod_data[1])
-    base = dict(epsilon=0.05, perturbation="relative")
+    base = dict(epsilon=0.05, score_function="log_prob", perturbation="relative")
 
     def scores(**kw):
-        return score_rows(view.network, x, view.projections,
-                          ScoringConfig(**{**base, **kw}), batch_rows=32)
+        scorer = LeverPairScorer(**{**base, **kw})
+        return score_rows(dataclasses.replace(view, scorer=scorer), x, batch_rows=32)
 
     reference = scores()
     for kw in (dict(temperature=2.0), dict(perturbation="sign"), dict(n_steps=3),

@@ -1,36 +1,29 @@
 """The :class:`Dataset` container, the package's exceptions and validation.
 
-Every loader in :mod:`pyod_sla2p.datasets` ends by building a
-:class:`Dataset`, and ``Dataset.__post_init__`` runs :func:`validate_xy`,
-so a dataset that exists is a dataset that passed the checks: float64
-``X`` of shape (rows, features) without NaN or infinity, int64 ``y`` of
-shape (rows,) with values in {0, 1}.
+Every loader ends by building a :class:`Dataset`, which runs
+:func:`validate_xy`: a dataset that exists passed the checks (float64 ``X``
+of shape (rows, features) without NaN or infinity, int64 ``y`` in {0, 1}).
 """
 
 from __future__ import annotations
 
+import difflib
+import os
 from dataclasses import dataclass
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Iterable, Tuple, Union
 
 import numpy as np
 
-__all__ = [
-    "Dataset",
-    "DatasetError",
-    "UnknownDatasetError",
-    "DatasetNotFoundError",
-    "DatasetFormatError",
-    "DownloadError",
-    "ChecksumMismatchError",
-    "validate_xy",
-]
+__all__ = ["Dataset", "DatasetError", "UnknownDatasetError", "DatasetNotFoundError",
+           "DatasetFormatError", "DownloadError", "ChecksumMismatchError", "validate_xy",
+           "did_you_mean"]
+
+PathLike = Union[str, "os.PathLike[str]"]
 
 
-# --------------------------------------------------------------------------
-# Exceptions.  Each one also derives from the builtin exception a caller
-# would naturally catch (ValueError, FileNotFoundError, OSError), so code
-# that knows nothing about this package still handles them sensibly.
-# --------------------------------------------------------------------------
+# Each exception also derives from the builtin one a caller would naturally
+# catch (ValueError, FileNotFoundError, OSError), so code that knows nothing
+# about this package still handles them sensibly.
 
 
 class DatasetError(Exception):
@@ -46,12 +39,9 @@ class DatasetNotFoundError(DatasetError, FileNotFoundError):
 
 
 class DatasetFormatError(DatasetError, ValueError):
-    """A file that cannot be read, or whose contents are not a valid dataset.
-
-    Covers corrupt or truncated files, unsupported file types, missing
-    ``X``/``y`` variables, mismatched lengths, non-binary or NaN labels and
-    NaN or infinite features.
-    """
+    """A file that cannot be read, or whose contents are not a valid dataset: corrupt
+    or truncated, unsupported type, no ``X``/``y``, mismatched lengths, non-binary
+    or NaN labels, NaN or infinite features."""
 
 
 class DownloadError(DatasetError, OSError):
@@ -59,24 +49,19 @@ class DownloadError(DatasetError, OSError):
 
 
 class ChecksumMismatchError(DownloadError):
-    """A file whose size or checksum differs from the pinned one.
-
-    Raised for a download (the file is discarded) and, with
-    ``load_dataset(..., verify=True)``, for a file on disk (left in place;
-    the message gives the command that fetches a verified copy).
-    """
+    """A file whose size or checksum differs from the pinned one: a download
+    (discarded) or, with ``load_dataset(..., verify=True)``, a file on disk
+    (left in place; the message gives the command that fetches a good copy)."""
 
 
-# --------------------------------------------------------------------------
-# Validation
-# --------------------------------------------------------------------------
+def did_you_mean(name: str, known: Iterable[str], n: int = 3, cutoff: float = 0.6) -> str:
+    """`` Did you mean 'a', 'b'?`` for the close matches of ``name`` in ``known``, or ``""``."""
+    close = difflib.get_close_matches(name, list(known), n=n, cutoff=cutoff)
+    return f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 
 
 def _fail(name: str, problem: str, hint: str = "") -> DatasetFormatError:
-    msg = f"dataset {name!r}: {problem}"
-    if hint:
-        msg += f" ({hint})"
-    return DatasetFormatError(msg)
+    return DatasetFormatError(f"dataset {name!r}: {problem}" + (f" ({hint})" if hint else ""))
 
 
 def validate_xy(X: Any, y: Any, name: str = "<unnamed>") -> Tuple[np.ndarray, np.ndarray]:
@@ -99,16 +84,11 @@ def validate_xy(X: Any, y: Any, name: str = "<unnamed>") -> Tuple[np.ndarray, np
     Raises
     ------
     DatasetFormatError
-        If ``X`` is not a non-empty 2-D numeric matrix, contains NaN or
-        infinite values, ``y`` is not a vector of 0/1 labels (NaN included),
-        or the two disagree on the number of rows.  Nothing is imputed or
-        dropped silently: a benchmark on quietly repaired data would not be
-        comparable with published numbers.
+        If ``X`` is not a non-empty 2-D numeric matrix without NaN or
+        infinity, ``y`` not a vector of 0/1 labels, or their lengths differ.
+        Nothing is imputed or dropped: repaired data would not be comparable.
     """
-    X = np.asarray(X)
-    y = np.asarray(y)
-
-    # ---- X ---------------------------------------------------------------
+    X, y = np.asarray(X), np.asarray(y)
     if X.dtype.kind not in "biuf":
         raise _fail(name, f"X has dtype {X.dtype}, expected a real numeric matrix")
     if X.ndim != 2:
@@ -116,18 +96,11 @@ def validate_xy(X: Any, y: Any, name: str = "<unnamed>") -> Tuple[np.ndarray, np
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise _fail(name, f"X is empty (shape {X.shape})")
     X = X.astype(np.float64, copy=True)
-    n_nan = int(np.isnan(X).sum())
-    if n_nan:
-        raise _fail(
-            name,
-            f"X contains {n_nan} NaN value(s)",
-            "missing values are not imputed; clean the file or drop those rows",
-        )
-    n_inf = int(np.isinf(X).sum())
-    if n_inf:
+    if n_nan := int(np.isnan(X).sum()):
+        raise _fail(name, f"X contains {n_nan} NaN value(s)",
+                    "missing values are not imputed; clean the file or drop those rows")
+    if n_inf := int(np.isinf(X).sum()):
         raise _fail(name, f"X contains {n_inf} infinite value(s)")
-
-    # ---- y ---------------------------------------------------------------
     # MATLAB gives (n, 1) and a transposed v7.3 file may give (1, n): both
     # are vectors, anything wider is not.
     if y.ndim == 2 and 1 in y.shape:
@@ -136,28 +109,17 @@ def validate_xy(X: Any, y: Any, name: str = "<unnamed>") -> Tuple[np.ndarray, np
         raise _fail(name, f"y must be a vector of labels, got shape {y.shape}")
     if y.dtype.kind not in "biuf":
         raise _fail(name, f"y has dtype {y.dtype}, expected numeric 0/1 labels")
-    if y.dtype.kind == "f":
-        n_nan_y = int(np.isnan(y).sum())
-        if n_nan_y:
-            raise _fail(name, f"y contains {n_nan_y} NaN label(s)", "labels must be 0 or 1")
+    if y.dtype.kind == "f" and (n_nan_y := int(np.isnan(y).sum())):
+        raise _fail(name, f"y contains {n_nan_y} NaN label(s)", "labels must be 0 or 1")
     values = np.unique(y)
     if not np.isin(values, (0, 1)).all():
         shown = ", ".join(repr(v.item()) for v in values[:10])
-        more = ", ..." if values.size > 10 else ""
-        raise _fail(
-            name,
-            f"labels must be binary (0 = inlier, 1 = outlier), found values {{{shown}{more}}}",
-        )
+        raise _fail(name, f"labels must be binary (0 = inlier, 1 = outlier), found values "
+                          f"{{{shown}{', ...' if values.size > 10 else ''}}}")
     y = y.astype(np.int64)
-
     if X.shape[0] != y.shape[0]:
         raise _fail(name, f"X has {X.shape[0]} rows but y has {y.shape[0]} labels")
     return X, y
-
-
-# --------------------------------------------------------------------------
-# Dataset
-# --------------------------------------------------------------------------
 
 
 # eq=False: the default __eq__ would compare ndarrays element-wise and fail
@@ -181,11 +143,8 @@ class Dataset:
 
     Notes
     -----
-    The dataclass is frozen (attributes cannot be rebound) and the inputs
-    are validated and converted by :func:`validate_xy` on construction.
-    The arrays themselves stay writable so that downstream code which
-    scales data in place keeps working; copy them if you need a pristine
-    version.
+    Frozen; the inputs are validated and converted by :func:`validate_xy`.
+    The arrays stay writable, for code that scales data in place.
     """
 
     X: np.ndarray
@@ -227,18 +186,11 @@ class Dataset:
     @property
     def metadata(self) -> Dict[str, Any]:
         """Summary as a plain dict (handy for result tables and logs)."""
-        return {
-            "name": self.name,
-            "rows": self.n_samples,
-            "features": self.n_features,
-            "outliers": self.n_outliers,
-            "outlier_fraction": self.outlier_fraction,
-            "source": self.source,
-        }
+        return {"name": self.name, "rows": self.n_samples, "features": self.n_features,
+                "outliers": self.n_outliers, "outlier_fraction": self.outlier_fraction,
+                "source": self.source}
 
     def __repr__(self) -> str:
-        return (
-            f"Dataset(name={self.name!r}, rows={self.n_samples}, "
-            f"features={self.n_features}, outliers={self.n_outliers} "
-            f"({100 * self.outlier_fraction:.2f}%), source={self.source!r})"
-        )
+        return (f"Dataset(name={self.name!r}, rows={self.n_samples}, features={self.n_features}, "
+                f"outliers={self.n_outliers} ({100 * self.outlier_fraction:.2f}%), "
+                f"source={self.source!r})")

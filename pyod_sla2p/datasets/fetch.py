@@ -1,267 +1,282 @@
-"""Verified, size-capped, atomic downloads: the machinery under every ``download_*``.
+"""Downloads on pooch, with the thin layers pooch lacks; under every ``download_*``.
 
-One file (:func:`fetch_file`): the bytes stream into a temporary file in
-the target folder (see :mod:`~pyod_sla2p.datasets.partials`); the stream is
-cut off as soon as it passes the size cap; the complete file is checked
-against its :class:`~pyod_sla2p.datasets.integrity.Pin` and only then moved
-into place with :func:`os.replace`.  Any failure removes the temporary file
-and leaves the target as it was.
-
-Many files (:func:`download_files`): stale temporary files of killed
-downloads are removed first, files already present and verified are kept,
-every file is attempted, and the failures are reported together.
+pooch streams a file (with its progress bar where asked) into a temporary
+file, checks its SHA-256, retries a failed transfer and renames the file
+only once complete and verified.  Added here: a size cap while streaming
+(:class:`CappedDownloader`: pooch writes whatever a server sends, for as
+long as it sends); the checks pooch cannot make (a git blob id; that an
+unpinned file is no HTML page); ``force`` and the replacement of a copy
+that fails its pin (pooch runs in a fresh staging folder,
+:mod:`~pyod_sla2p.datasets.partials`; the old copy stays until a verified
+one replaces it); errors that say what was wrong and what to do.
 """
 
 from __future__ import annotations
 
-import http.client
+import logging
 import os
+import shutil
 import tempfile
-import urllib.error
-import urllib.request
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, List, NamedTuple, Optional
 
-from ._base import ChecksumMismatchError, DownloadError
+import pooch
+import requests
+
+from ._base import ChecksumMismatchError, DownloadError, PathLike
+from .datadir import describe_data_dir
 from .integrity import Pin, sha256_file
 from .partials import clean_stale_partials, partial_suffix
 
-__all__ = ["DEFAULT_MAX_BYTES", "FileJob", "fetch_file", "download_files"]
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_RETRIES", "DownloadOptions", "FileJob",
+           "CappedDownloader", "fetch_file", "download_files"]
 
 #: Size cap of a download whose size is not pinned: 100 MiB.  GitHub refuses
-#: files larger than that, so no ADBench file can be; every ODDS file is far
-#: smaller.  A pinned size is a tighter cap.
+#: larger files, so no ADBench file can be; every ODDS file is far smaller.
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 
-_CHUNK = 1 << 16
-_USER_AGENT = "pyod-sla2p-datasets (python urllib)"
+#: Extra tries of a transfer that failed on the way (network error, HTTP 5xx,
+#: cut short, SHA-256 mismatch); pooch waits 1 s, 2 s, ... before each.  An
+#: HTTP 4xx, a blob id mismatch or a passed size cap is final at once.
+DEFAULT_RETRIES = 2
 
-#: Checks the first bytes of an unpinned file; returns a problem or None.
-HeadCheck = Callable[[bytes], Optional[str]]
+_RETRY_HINT = ("The server may have sent an error page or another version of the file; try "
+               "again later or use another --base-url mirror.")
+
+
+@dataclass(frozen=True)
+class DownloadOptions:
+    """The settings every ``download_*`` function shares: pass one as
+    ``options=``, or its fields as keyword arguments, which replace those of
+    ``options`` (``download_odds(data_dir="~/data", force=True)``).
+
+    Parameters
+    ----------
+    data_dir : str or path-like, optional
+        Data directory (see :func:`resolve_data_dir`); created if needed.
+    base_url : str, optional
+        A mirror to download from; each function says what it must serve.
+    force : bool, default False
+        Download even if a copy that passes verification is present.
+    max_bytes : int, default 100 MiB
+        Size cap of each transfer, lowered by the file's pinned size.
+    timeout : float, default 60
+        Socket timeout in seconds.
+    verbose : bool, default False
+        Print one line per file.
+    retries : int, optional
+        Extra tries of a failed transfer; default :data:`DEFAULT_RETRIES`.
+    progressbar : bool, default False
+        Show pooch's progress bar of each transfer on stderr.
+    """
+
+    data_dir: Optional[PathLike] = None
+    base_url: Optional[str] = None
+    force: bool = False
+    max_bytes: int = DEFAULT_MAX_BYTES
+    timeout: float = 60.0
+    verbose: bool = False
+    retries: Optional[int] = None
+    progressbar: bool = False
 
 
 class FileJob(NamedTuple):
-    """One file to download.
-
-    Attributes
-    ----------
-    label : str
-        Name in messages (``"cardio"``, ``"Classical/6_cardio.npz"``).
-    url : str
-    target : pathlib.Path
-    pin : Pin or None
-        None: saved unverified, with a warning (after ``check_head``).
-    max_bytes : int
-        Size cap; the pin's size, when known, caps it further.
-    check_head : callable, optional
-        For unpinned files: rejects an obviously wrong file (an HTML page).
-    """
+    """One file to download: ``label`` names it in messages; without a ``pin``
+    it is saved unverified, with a warning, once ``check_head`` (first 512
+    bytes -> a problem or None) passes; the pin's size lowers ``max_bytes``."""
 
     label: str
     url: str
     target: Path
     pin: Optional[Pin]
     max_bytes: int = DEFAULT_MAX_BYTES
-    check_head: Optional[HeadCheck] = None
+    check_head: Optional[Callable[[bytes], Optional[str]]] = None
 
+    @property
+    def cap(self) -> int:
+        """The size cap, in bytes."""
+        size = None if self.pin is None else self.pin.size
+        return self.max_bytes if size is None else min(self.max_bytes, size)
 
-def _not_a_file(target: Path) -> Optional[DownloadError]:
-    if (target.exists() or target.is_symlink()) and not target.is_file():
-        kind = "a directory" if target.is_dir() else "not a regular file"
+    def over_cap(self, what: str) -> DownloadError:
+        """The error of a response that passes the cap."""
         return DownloadError(
-            f"{target} is {kind}, where the downloaded file should go; move it away "
-            f"(or choose another data directory) and retry"
-        )
-    return None
+            f"{self.label} from {self.url} {what} the size cap of {self.cap} bytes; not saved. "
+            f"The server sent something else than the dataset file (or pass a larger "
+            f"max_bytes if you trust it).")
 
 
-def _stream(url: str, out, label: str, cap: int, timeout: float) -> None:
-    """Copy the response body of ``url`` to ``out``, stopping past ``cap`` bytes."""
-    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        length = response.headers.get("Content-Length")
-        length = int(length) if length is not None and length.isdigit() else None
-        if length is not None and length > cap:
-            raise DownloadError(
-                f"{label} from {url} announces {length} bytes, over the size cap of {cap} "
-                f"bytes; not downloaded. The server sent something else than the dataset "
-                f"file (or pass a larger max_bytes if you trust it)."
-            )
-        received = 0
-        for block in iter(lambda: response.read(_CHUNK), b""):
-            received += len(block)
-            if received > cap:
-                raise DownloadError(
-                    f"{label} from {url} passed the size cap of {cap} bytes; download "
-                    f"stopped after {received} bytes and discarded. The server sent something "
-                    f"else than the dataset file (or pass a larger max_bytes if you trust it)."
-                )
-            out.write(block)
-    if length is not None and length != received:
-        raise DownloadError(
-            f"downloading {label} from {url} was cut short: got {received} of {length} bytes"
-        )
+class _CappedFile:
+    """What pooch writes into: the file, refusing to grow past the cap."""
+
+    def __init__(self, out, job: FileJob) -> None:
+        self.out, self.job, self.received = out, job, 0
+
+    def write(self, block: bytes) -> None:
+        self.received += len(block)
+        if self.received > self.job.cap:
+            raise self.job.over_cap(f"was stopped after {self.received} bytes, past")
+        self.out.write(block)
+
+    def flush(self) -> None:
+        self.out.flush()
 
 
-def fetch_file(job: FileJob, timeout: float = 60.0) -> None:
-    """Download one file atomically, capped in size and verified.
+class CappedDownloader:
+    """A pooch downloader: :class:`pooch.HTTPDownloader`, cut off past ``job.cap``.
+
+    A response that announces more is refused before its body is read, one
+    that sends more is cut off; either way the connection is closed.  Then a
+    blob-only pin or the head check is applied (pooch checks a SHA-256).
+    pooch deletes its temporary file on whatever is raised here, and retries
+    only ``requests`` errors, so an HTTP 4xx becomes a final error here.
+    """
+
+    def __init__(self, job: FileJob, timeout: float, progressbar: bool = False) -> None:
+        self.job, self.timeout, self.progressbar = job, timeout, progressbar
+
+    def __call__(self, url: str, output_file: str, pup: Optional[pooch.Pooch]) -> None:
+        job, responses = self.job, []
+
+        def refuse_oversized(response, *args, **kwargs):
+            responses.append(response)
+            length = response.headers.get("Content-Length", "")
+            if length.isdigit() and int(length) > job.cap:
+                raise job.over_cap(f"announces {length} bytes, over")
+
+        http = pooch.HTTPDownloader(progressbar=self.progressbar, chunk_size=1 << 16,
+                                    timeout=self.timeout, hooks={"response": refuse_oversized})
+        try:
+            with open(output_file, "wb") as out:
+                capped = _CappedFile(out, job)
+                http(url, capped, pup)
+                os.fsync(out.fileno())  # on disk before pooch renames it
+            # urllib3 2 raises on a body shorter than announced; urllib3 1 did not.
+            length, coded = (responses[-1].headers.get(h, "") for h in ("Content-Length",
+                                                                        "Content-Encoding"))
+            if length.isdigit() and not coded and int(length) != capped.received:
+                raise requests.ConnectionError(
+                    f"cut short: got {capped.received} of {length} bytes")
+        except requests.HTTPError as exc:
+            if exc.response.status_code >= 500:
+                raise  # perhaps passing: pooch retries it
+            raise DownloadError(f"downloading {job.label} from {url} failed: HTTP "
+                                f"{exc.response.status_code} {exc.response.reason}") from None
+        finally:
+            for response in responses:  # else an abandoned stream keeps its socket
+                response.close()
+        if job.pin is not None and job.pin.known_hash is None:
+            if (problem := job.pin.problem(output_file)) is not None:
+                raise ChecksumMismatchError(f"{job.label} from {url} failed verification: "
+                                            f"{problem}. The file was discarded. {_RETRY_HINT}")
+        elif job.pin is None and job.check_head is not None:
+            with open(output_file, "rb") as f:
+                if (problem := job.check_head(f.read(512))) is not None:
+                    raise DownloadError(f"{job.label} from {url} {problem}. The file was "
+                                        f"discarded.")
+
+
+def fetch_file(job: FileJob, options: Optional[DownloadOptions] = None) -> None:
+    """Download one file with pooch: capped in size, verified, moved into
+    place (of ``options``, ``timeout``, ``retries`` and ``progressbar`` apply).
 
     Raises
     ------
     DownloadError
         On an HTTP or network error, a transfer past the size cap or cut
-        short, a target path that is a directory, or an unwritable folder.
+        short, a directory at the target path, or an unwritable folder;
+        ``job.target`` is then as it was, and the staging folder removed.
     ChecksumMismatchError
-        If the complete file does not match its pin.
-
-    Notes
-    -----
-    On any failure the temporary file is removed and ``job.target`` is left
-    as it was (absent, or the previous complete file).
+        If the complete file does not match its pin (likewise).
     """
-    label, url, target, pin = job.label, job.url, job.target, job.pin
-    blocked = _not_a_file(target)
-    if blocked is not None:
-        raise blocked
-    cap = job.max_bytes if pin is None or pin.size is None else min(job.max_bytes, pin.size)
+    target = job.target
+    if (target.exists() or target.is_symlink()) and not target.is_file():
+        kind = "a directory" if target.is_dir() else "not a regular file"
+        raise DownloadError(f"{target} is {kind}, where the downloaded file should go; move it "
+                            f"away (or choose another data directory) and retry")
+    options = options or DownloadOptions()
+    retries = DEFAULT_RETRIES if options.retries is None else options.retries
     try:
-        fd, tmp_name = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name}.", suffix=partial_suffix()
-        )
+        staging = tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.",
+                                   suffix=partial_suffix())
     except OSError as exc:
-        raise DownloadError(
-            f"cannot write to {target.parent} ({exc}); choose a writable data directory "
-            f"with --data-dir or data_dir="
-        ) from exc
-    tmp = Path(tmp_name)
+        raise DownloadError(f"cannot write to {target.parent} ({exc}); choose a writable "
+                            f"data directory with --data-dir or data_dir=") from exc
+    known_hash = None if job.pin is None else job.pin.known_hash
+    logger, level = pooch.get_logger(), pooch.get_logger().level
+    logger.setLevel(logging.WARNING)  # its INFO lines name the staging folder; ours suffice
     try:
-        try:
-            with os.fdopen(fd, "wb") as out:
-                fd = -1  # now owned (and closed) by `out`
-                _stream(url, out, label, cap, timeout)
-                out.flush()
-                os.fsync(out.fileno())
-        except DownloadError:
+        pup = pooch.create(path=staging, base_url="", registry={target.name: known_hash},
+                           urls={target.name: job.url}, retry_if_failed=retries)
+        staged = pup.fetch(target.name, downloader=CappedDownloader(
+            job, options.timeout, options.progressbar))
+        os.chmod(staged, 0o644)  # tempfile made it 0600; data is readable like any file
+        os.replace(staged, target)
+    except requests.RequestException as exc:  # before ValueError: MissingSchema is both
+        tries = f" ({retries + 1} tries)" if retries else ""
+        raise DownloadError(f"downloading {job.label} from {job.url} failed{tries}: "
+                            f"{type(exc).__name__}: {exc}") from None
+    except ValueError as exc:  # pooch's SHA-256 mismatch, after its retries
+        raise ChecksumMismatchError(f"{job.label} from {job.url} failed verification, so it "
+                                    f"was discarded: {exc} {_RETRY_HINT}") from None
+    except OSError as exc:
+        if isinstance(exc, DownloadError):
             raise
-        except urllib.error.HTTPError as exc:
-            raise DownloadError(
-                f"downloading {label} from {url} failed: HTTP {exc.code} {exc.reason}"
-            ) from exc
-        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-            # HTTPException covers a connection dropped mid-body (IncompleteRead).
-            reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
-            raise DownloadError(f"downloading {label} from {url} failed: {reason}") from exc
-
-        if pin is not None:
-            problem = pin.problem(tmp)
-            if problem is not None:
-                raise ChecksumMismatchError(
-                    f"{label} from {url} failed verification: {problem}. The file was "
-                    f"discarded; the server may have sent an error page or a different "
-                    f"version. Retry, or use another --base-url mirror."
-                )
-        elif job.check_head is not None:
-            with open(tmp, "rb") as f:
-                problem = job.check_head(f.read(512))
-            if problem is not None:
-                raise DownloadError(f"{label} from {url} {problem}. The file was discarded.")
-        # mkstemp creates 0600; make the data readable like any other file.
-        os.chmod(tmp, 0o644)
-        try:
-            os.replace(tmp, target)
-        except OSError as exc:  # e.g. a directory appeared at target meanwhile
-            raise DownloadError(f"cannot move {label} into place at {target}: {exc}") from exc
+        raise DownloadError(f"cannot save {job.label} at {target}: {exc}") from exc
     finally:
-        if fd != -1:
-            os.close(fd)
-        tmp.unlink(missing_ok=True)
+        logger.setLevel(level)
+        shutil.rmtree(staging, ignore_errors=True)
 
 
-def _prepare(folder: Path, where: str, verbose: bool) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DownloadError(
-            f"cannot create {folder} ({where}): {exc}. "
-            f"Choose a writable place with --data-dir or data_dir=."
-        ) from exc
-    for stale in clean_stale_partials(folder):
-        if verbose:
-            print(f"removed {stale.name}, left behind by an interrupted download")
-
-
-def download_files(
-    jobs: Iterable[FileJob], where: str, *, force: bool, timeout: float, verbose: bool
-) -> List[Path]:
-    """Download several files; keep those already present and verified.
-
-    Parameters
-    ----------
-    jobs : iterable of FileJob
-    where : str
-        How the data directory was chosen, for error messages.
-    force, timeout, verbose
-        As in :func:`~pyod_sla2p.datasets.download_odds`, which passes them on.
-
-    Returns
-    -------
-    list of pathlib.Path
-        The target files, in ``jobs`` order.
+def download_files(jobs: Iterable[FileJob], options: DownloadOptions) -> List[Path]:
+    """Download several files, keeping those already present and verified;
+    return their paths, in ``jobs`` order.  Of ``options`` all but
+    ``base_url`` apply (the jobs' URLs are made).
 
     Raises
     ------
     DownloadError
-        If a target folder cannot be created (before any download), or if
-        downloads failed: one failure is re-raised as it is, several are
-        listed together.  The files that succeeded stay.
-
-    Warns
-    -----
-    UserWarning
-        For each file saved without a pin.
+        If a folder cannot be created (before any download), or if
+        downloads failed: one failure as it is, several listed together.
+        Every file is attempted; those that succeeded stay.
     """
-    jobs = list(jobs)
+    jobs = [job._replace(max_bytes=options.max_bytes) for job in jobs]
+    say = print if options.verbose else (lambda *_: None)
     for folder in dict.fromkeys(job.target.parent for job in jobs):
-        _prepare(folder, where, verbose)
-
-    done: List[Path] = []
-    failures: List[DownloadError] = []
-    for job in jobs:
-        target = job.target
-        if target.is_file() and not force:
-            if job.pin is None or job.pin.problem(target) is None:
-                if verbose:
-                    print(f"{job.label}: already present at {target}")
-                done.append(target)
-                continue
-            if verbose:
-                print(f"{job.label}: {target} fails verification, downloading it again")
         try:
-            if verbose:
-                print(f"{job.label}: downloading {job.url}")
-            fetch_file(job, timeout)
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            how = describe_data_dir(options.data_dir)[1]
+            raise DownloadError(f"cannot create {folder} (data directory {how}): {exc}. Choose "
+                                f"a writable place with --data-dir or data_dir=.") from exc
+        for stale in clean_stale_partials(folder):
+            say(f"removed {stale.name}, left behind by an interrupted download")
+    done, failures = [], []
+    for job in jobs:
+        if job.target.is_file() and not options.force:
+            if job.pin is None or job.pin.problem(job.target) is None:
+                say(f"{job.label}: already present at {job.target}")
+                done.append(job.target)
+                continue
+            say(f"{job.label}: {job.target} fails verification, downloading it again")
+        try:
+            say(f"{job.label}: downloading {job.url}")
+            fetch_file(job, options)
         except DownloadError as exc:
-            if verbose:
-                print(f"{job.label}: FAILED: {exc}")
+            say(f"{job.label}: FAILED: {exc}")
             failures.append(exc)
             continue
         if job.pin is None:
-            warnings.warn(
-                f"{target.name} has no recorded checksum in pyod_sla2p; saved to {target} "
-                f"WITHOUT verification (SHA-256 {sha256_file(target)})",
-                UserWarning,
-                stacklevel=3,
-            )
-        if verbose:
-            print(f"{job.label}: saved {target}")
-        done.append(target)
-
+            warnings.warn(f"{job.target.name} has no recorded checksum in pyod_sla2p; saved to "
+                          f"{job.target} WITHOUT verification (SHA-256 {sha256_file(job.target)})",
+                          UserWarning, stacklevel=3)
+        say(f"{job.label}: saved {job.target}")
+        done.append(job.target)
     if len(failures) == 1:
         raise failures[0]
     if failures:
-        raise DownloadError(
-            f"{len(failures)} of {len(jobs)} downloads failed:\n"
-            + "\n".join(f"  - {exc}" for exc in failures)
-        )
+        raise DownloadError(f"{len(failures)} of {len(jobs)} downloads failed:\n"
+                            + "\n".join(f"  - {exc}" for exc in failures))
     return done

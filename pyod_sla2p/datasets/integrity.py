@@ -1,14 +1,9 @@
 """What a dataset file should be (:class:`Pin`) and whether it is.
 
-A pin records what is known about a published file: its size, its SHA-256
-and/or its git blob id.  The git blob id is what ``git hash-object FILE``
-prints, the SHA-1 of ``b"blob <size>\\0"`` followed by the content; every
-file of a git repository has one, so a file of ADBench's repository can be
-checked even where nobody published a SHA-256 for it.  SHA-256 is used
-whenever it is known, the blob id only otherwise.
-
-The same check serves downloads (:mod:`pyod_sla2p.datasets.fetch`) and
-``load_dataset(..., verify=True)``.
+A pin records a published file's size, SHA-256 and/or git blob id (what
+``git hash-object FILE`` prints; every file of ADBench's repository has
+one).  pooch checks a SHA-256 (:attr:`Pin.known_hash`), :meth:`Pin.problem`
+either, for downloads and ``load_dataset(..., verify=True)``.
 """
 
 from __future__ import annotations
@@ -16,44 +11,27 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Optional
 
-from ._base import ChecksumMismatchError
+import pooch
+
+from ._base import ChecksumMismatchError, PathLike
 
 __all__ = ["Pin", "sha256_file", "git_blob_id", "verify_file"]
-
-PathLike = Union[str, "os.PathLike[str]"]
-
-_CHUNK = 1 << 16
-
-
-def _digest(path: PathLike, h: "hashlib._Hash") -> str:
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(_CHUNK), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def sha256_file(path: PathLike) -> str:
     """SHA-256 of a file, as 64 hex digits."""
-    return _digest(path, hashlib.sha256())
+    return pooch.file_hash(str(path), alg="sha256")
 
 
 def git_blob_id(path: PathLike) -> str:
-    """The git blob id of a file, as ``git hash-object`` computes it.
-
-    Parameters
-    ----------
-    path : str or path-like
-
-    Returns
-    -------
-    str
-        40 hex digits: SHA-1 of ``b"blob <size>\\0" + content``.
-    """
-    h = hashlib.sha1()
-    h.update(b"blob %d\0" % os.path.getsize(path))
-    return _digest(path, h)
+    """The git blob id of a file (40 hex digits), as ``git hash-object`` computes it."""
+    h = hashlib.sha1(b"blob %d\0" % os.path.getsize(path))
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 16), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -62,11 +40,9 @@ class Pin:
 
     Parameters
     ----------
-    sha256 : str, optional
-        SHA-256 hex digest.
-    git_blob : str, optional
-        Git blob id (SHA-1 hex digest of the blob), used when ``sha256`` is
-        not known.
+    sha256, git_blob : str, optional
+        SHA-256 and git blob id (hex digests); the blob id is used only
+        without a SHA-256.
     size : int, optional
         Size in bytes.  A download is cut off as soon as it passes it.
     """
@@ -80,58 +56,31 @@ class Pin:
             raise ValueError("a Pin needs a sha256 or a git_blob checksum")
         # Hex digests compare case-insensitively; store them lower-case.
         for field in ("sha256", "git_blob"):
-            value = getattr(self, field)
-            if value is not None:
-                object.__setattr__(self, field, value.lower())
+            if getattr(self, field) is not None:
+                object.__setattr__(self, field, getattr(self, field).lower())
 
     @property
-    def algorithm(self) -> str:
-        """Name of the checksum that :meth:`problem` compares."""
-        return "SHA-256" if self.sha256 is not None else "git blob id"
-
-    @property
-    def expected(self) -> str:
-        """The checksum that :meth:`problem` compares against."""
-        return self.sha256 if self.sha256 is not None else self.git_blob  # type: ignore[return-value]
+    def known_hash(self) -> Optional[str]:
+        """pooch's ``known_hash``: ``"sha256:<hex>"``, or None for a blob-only pin."""
+        return None if self.sha256 is None else f"sha256:{self.sha256}"
 
     def problem(self, path: PathLike) -> Optional[str]:
-        """Say how the file differs from the pin, or return None if it matches.
-
-        The size is compared first, so a wrong file is usually told apart
-        without reading it.
-        """
-        if self.size is not None:
-            got_size = os.path.getsize(path)
-            if got_size != self.size:
-                return f"size is {got_size} bytes, expected {self.size}"
-        got = sha256_file(path) if self.sha256 is not None else git_blob_id(path)
-        if got != self.expected:
-            return f"{self.algorithm} is {got}, expected {self.expected}"
-        return None
+        """Say how the file differs from the pin (size first: no need to read
+        a wrong file, usually), or return None if it matches."""
+        if self.size is not None and os.path.getsize(path) != self.size:
+            return f"size is {os.path.getsize(path)} bytes, expected {self.size}"
+        if self.sha256 is not None:
+            algorithm, expected, got = "SHA-256", self.sha256, sha256_file(path)
+        else:
+            algorithm, expected, got = "git blob id", self.git_blob, git_blob_id(path)
+        return None if got == expected else f"{algorithm} is {got}, expected {expected}"
 
 
 def verify_file(path: PathLike, pin: Pin, name: str, refetch: str) -> None:
-    """Raise if a file on disk does not match its pin.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The file to check.
-    pin : Pin
-    name : str
-        Dataset name for the message.
-    refetch : str
-        The command that fetches a good copy, quoted in the message.
-
-    Raises
-    ------
-    ChecksumMismatchError
-        If the size or checksum differs.  The file is left in place.
-    """
-    problem = pin.problem(path)
-    if problem is not None:
+    """Raise :class:`ChecksumMismatchError` if ``path`` does not match ``pin``, naming
+    dataset ``name`` and ``refetch``, the command that fetches a good copy."""
+    if (problem := pin.problem(path)) is not None:
         raise ChecksumMismatchError(
             f"dataset {name!r}: {path} does not match its pinned checksum ({problem}); "
             f"the file is corrupt, truncated or was modified. Fetch a verified copy with "
-            f"`{refetch}`, or load it with verify=False to use it as it is."
-        )
+            f"`{refetch}`, or load it with verify=False to use it as it is.")

@@ -1,107 +1,68 @@
 """Readers for the three on-disk formats: MATLAB ``.mat``, NumPy ``.npz``, CSV.
 
 Each ``read_*`` function returns the raw ``(X, y)`` pair; :func:`load_file`
-dispatches on the suffix and wraps the pair in a validated
-:class:`~pyod_sla2p.datasets.Dataset`.  Any failure to parse a file is
-re-raised as :class:`~pyod_sla2p.datasets.DatasetFormatError` naming the
-file, so a truncated download never surfaces as an obscure zlib or HDF5
-traceback.
+dispatches on the suffix and wraps it in a validated :class:`Dataset`.  A
+file that cannot be parsed raises :class:`DatasetFormatError` naming it, not
+an obscure zlib or HDF5 traceback.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 from pathlib import Path
-from typing import List, Optional, Tuple, Union
+from typing import List, Optional, Tuple
 
 import numpy as np
 
-from ._base import Dataset, DatasetFormatError, DatasetNotFoundError
+from ._base import Dataset, DatasetFormatError, DatasetNotFoundError, PathLike
 
-__all__ = [
-    "SUPPORTED_SUFFIXES",
-    "read_mat",
-    "read_npz",
-    "read_csv",
-    "load_file",
-]
+__all__ = ["SUPPORTED_SUFFIXES", "read_mat", "read_npz", "read_csv", "load_file"]
 
 #: File types that :func:`load_file` (and directory suites) understand.
 SUPPORTED_SUFFIXES = (".mat", ".npz", ".csv")
+XY = Tuple[np.ndarray, np.ndarray]
 
-PathLike = Union[str, "os.PathLike[str]"]
-
-_REFETCH_HINT = (
-    "The file looks corrupt or truncated: delete it and fetch it again "
-    "(for ODDS files: python -m pyod_sla2p.datasets download --force NAME)."
-)
+_REFETCH_HINT = ("The file looks corrupt or truncated: delete it and fetch it again "
+                 "(for ODDS files: python -m pyod_sla2p.datasets download --force NAME).")
 
 
 def _corrupt(path: Path, kind: str, exc: BaseException) -> DatasetFormatError:
     return DatasetFormatError(
-        f"cannot read {path} as {kind} ({type(exc).__name__}: {exc}). {_REFETCH_HINT}"
-    )
+        f"cannot read {path} as {kind} ({type(exc).__name__}: {exc}). {_REFETCH_HINT}")
 
 
-def _missing_keys(path: Path, missing: List[str], present: List[str]) -> DatasetFormatError:
-    return DatasetFormatError(
-        f"{path} has no variable(s) {', '.join(repr(k) for k in missing)}; "
-        f"found {sorted(present) or 'none'}. A dataset file must hold the "
-        f"features as 'X' (rows x features) and the labels as 'y' (1 = outlier)"
-    )
+def _require_xy(path: Path, present: List[str]) -> None:
+    missing = [k for k in ("X", "y") if k not in present]
+    if missing:
+        raise DatasetFormatError(
+            f"{path} has no variable(s) {', '.join(repr(k) for k in missing)}; "
+            f"found {sorted(present) or 'none'}. A dataset file must hold the "
+            f"features as 'X' (rows x features) and the labels as 'y' (1 = outlier)")
 
 
-# --------------------------------------------------------------------------
-# MATLAB
-# --------------------------------------------------------------------------
-
-
-def _read_mat_v73(path: Path) -> Tuple[np.ndarray, np.ndarray]:
-    """Read a MATLAB v7.3 (HDF5) file with h5py.
-
-    MATLAB writes arrays column-major, and HDF5 readers see them with the
-    axes reversed: a (rows x features) matrix arrives as (features x rows)
-    and an (n x 1) label vector as (1 x n).  Transposing restores MATLAB's
-    view.
-    """
-    import h5py  # imported lazily: only v7.3 files need it
+def _read_mat_v73(path: Path) -> XY:
+    """Read a MATLAB v7.3 (HDF5) file with h5py; HDF5 readers see MATLAB's
+    column-major arrays with the axes reversed, so each is transposed back."""
+    import h5py  # only v7.3 files need it
 
     try:
         with h5py.File(path, "r") as f:
-            missing = [k for k in ("X", "y") if k not in f]
-            if missing:
-                raise _missing_keys(path, missing, [k for k in f.keys() if not k.startswith("#")])
-            arrays = []
-            for key in ("X", "y"):
-                node = f[key]
-                if not isinstance(node, h5py.Dataset):
-                    raise DatasetFormatError(
-                        f"{path}: variable {key!r} is a MATLAB struct/cell, not a numeric array"
-                    )
-                arrays.append(np.asarray(node[()]).T)
+            _require_xy(path, [k for k in f.keys() if not k.startswith("#")])
+            if not all(isinstance(f[k], h5py.Dataset) for k in ("X", "y")):
+                raise DatasetFormatError(
+                    f"{path}: variable 'X' or 'y' is a MATLAB struct/cell, not a numeric array")
+            return np.asarray(f["X"][()]).T, np.asarray(f["y"][()]).T
     except DatasetFormatError:
         raise
     except Exception as exc:  # h5py raises OSError/KeyError/... for damaged files
         raise _corrupt(path, "a MATLAB v7.3 (HDF5) file", exc) from exc
-    return arrays[0], arrays[1]
 
 
-def read_mat(path: PathLike) -> Tuple[np.ndarray, np.ndarray]:
-    """Read ``X`` and ``y`` from a MATLAB file, v5 or v7.3.
-
-    Parameters
-    ----------
-    path : str or path-like
-        A ``.mat`` file.  MATLAB v4-v7.2 files are read with
-        :func:`scipy.io.loadmat`; v7.3 files (HDF5 underneath, which scipy
-        does not read) with h5py, transposed back to rows x features.
-
-    Returns
-    -------
-    X, y : ndarray
-        As stored (not yet validated or converted).
+def read_mat(path: PathLike) -> XY:
+    """Read ``X`` and ``y`` (as stored, not yet validated) from a MATLAB file:
+    v4-v7.2 with :func:`scipy.io.loadmat`, v7.3 (HDF5) with h5py, transposed
+    back to rows x features; a sparse ``X`` is made dense.
 
     Raises
     ------
@@ -113,55 +74,28 @@ def read_mat(path: PathLike) -> Tuple[np.ndarray, np.ndarray]:
     import scipy.sparse
 
     path = Path(path)
-    # Detect v7.3 up front by its HDF5 signature (h5py looks at offset 0 and
-    # at the 512-byte user block MATLAB puts in front).  scipy's
-    # NotImplementedError below is the fallback for anything that slips by.
+    # v7.3 by its HDF5 signature (at offset 0 or after MATLAB's 512-byte
+    # user block); scipy's NotImplementedError catches anything that slips by.
     try:
         is_hdf5 = h5py.is_hdf5(str(path))
-    except Exception:  # unreadable file: let scipy produce the error below
+    except Exception:  # unreadable: scipy says why below
         is_hdf5 = False
     if is_hdf5:
         return _read_mat_v73(path)
-
     try:
         contents = scipy.io.loadmat(str(path))
     except NotImplementedError:
         return _read_mat_v73(path)
     except Exception as exc:  # scipy raises ValueError/TypeError/zlib.error/...
         raise _corrupt(path, "a MATLAB file", exc) from exc
-    present = [k for k in contents if not k.startswith("__")]
-    missing = [k for k in ("X", "y") if k not in contents]
-    if missing:
-        raise _missing_keys(path, missing, present)
-    X, y = contents["X"], contents["y"]
-    # Some MATLAB files store X as a sparse matrix; densify it (ODDS sets
-    # are small) so that validation sees an ordinary array.
-    if scipy.sparse.issparse(X):
-        X = X.toarray()
-    if scipy.sparse.issparse(y):
-        y = y.toarray()
+    _require_xy(path, [k for k in contents if not k.startswith("__")])
+    X, y = (a.toarray() if scipy.sparse.issparse(a) else a for a in (contents["X"], contents["y"]))
     return X, y
 
 
-# --------------------------------------------------------------------------
-# NumPy
-# --------------------------------------------------------------------------
-
-
-def read_npz(path: PathLike) -> Tuple[np.ndarray, np.ndarray]:
-    """Read ``X`` and ``y`` from an ADBench-style ``.npz`` archive.
-
-    The archive is opened with ``allow_pickle=False``: an ``.npz`` can
-    carry pickled objects, and unpickling a downloaded file would run
-    arbitrary code.
-
-    Parameters
-    ----------
-    path : str or path-like
-
-    Returns
-    -------
-    X, y : ndarray
+def read_npz(path: PathLike) -> XY:
+    """Read ``X`` and ``y`` from an ADBench-style ``.npz`` archive, with
+    ``allow_pickle=False``: unpickling a downloaded file would run any code.
 
     Raises
     ------
@@ -174,169 +108,139 @@ def read_npz(path: PathLike) -> Tuple[np.ndarray, np.ndarray]:
         archive = np.load(str(path), allow_pickle=False)
     except Exception as exc:  # BadZipFile, ValueError ("pickled data"), OSError
         raise _corrupt(path, "a NumPy .npz archive", exc) from exc
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        # np.load happily returns a bare ndarray for .npy content.
+    if not isinstance(archive, np.lib.npyio.NpzFile):  # np.load reads .npy content too
         raise DatasetFormatError(
-            f"{path} is a single .npy array, not an .npz archive with 'X' and 'y'"
-        )
+            f"{path} is a single .npy array, not an .npz archive with 'X' and 'y'")
     with archive:
-        missing = [k for k in ("X", "y") if k not in archive.files]
-        if missing:
-            raise _missing_keys(path, missing, list(archive.files))
+        _require_xy(path, list(archive.files))
         try:
-            X = archive["X"]
-            y = archive["y"]
-        except ValueError as exc:  # object arrays need pickle: refuse them
+            return archive["X"], archive["y"]
+        except ValueError as exc:  # object arrays need pickle: refused
             raise DatasetFormatError(
                 f"{path}: 'X'/'y' are stored as pickled object arrays, which are not "
-                f"loaded for safety (allow_pickle=False); save them as numeric arrays"
-            ) from exc
+                f"loaded for safety (allow_pickle=False); save them as numeric arrays") from exc
         except Exception as exc:  # truncated member, CRC error, ...
             raise _corrupt(path, "a NumPy .npz archive", exc) from exc
-    return X, y
-
-
-# --------------------------------------------------------------------------
-# CSV
-# --------------------------------------------------------------------------
 
 
 def _parse_float(text: str) -> Optional[float]:
-    text = text.strip()
-    if text == "":
-        # An empty cell is a missing value; it becomes NaN so that
-        # validation reports it (with a count) instead of guessing a value.
-        return float("nan")
+    # An empty cell is a missing value: NaN, which validation reports with a
+    # count, rather than a guess.
     try:
-        return float(text)
+        return float(text) if text.strip() else float("nan")
     except ValueError:
         return None
 
 
-def read_csv(path: PathLike, delimiter: Optional[str] = None) -> Tuple[np.ndarray, np.ndarray]:
-    """Read a CSV file whose last column is the 0/1 outlier label.
+def read_csv(path: PathLike, delimiter: Optional[str] = None) -> XY:
+    """Read ``X`` and ``y`` from a CSV file whose last column is the 0/1 outlier label.
 
-    Parameters
-    ----------
-    path : str or path-like
-    delimiter : str, optional
-        Field separator.  By default it is sniffed among ``,``, ``;`` and
-        tab, falling back to ``,``.
-
-    Returns
-    -------
-    X, y : ndarray
-
-    Notes
-    -----
-    A header row is allowed and detected: the first row is taken as a
-    header when any of its cells is non-empty and not a number.  Any later
-    non-numeric cell is an error (reported with its line number); empty
-    cells become NaN and are then rejected by validation.
+    The ``delimiter`` is sniffed among ``,``, ``;`` and tab unless given.
+    The first row is a header when any of its cells is non-empty and not a
+    number; any later non-numeric cell is an error (with its line number);
+    empty cells become NaN, which validation rejects.
 
     Raises
     ------
     DatasetFormatError
         If the file is not text, is empty, has ragged rows, fewer than two
-        columns, or non-numeric cells after the header.
+        columns, non-numeric cells after the header, or labels not 0/1.
     """
     path = Path(path)
     try:
         text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
+    except (UnicodeDecodeError, OSError) as exc:
         raise _corrupt(path, "a UTF-8 CSV file", exc) from exc
-    except OSError as exc:
-        raise _corrupt(path, "a CSV file", exc) from exc
     if "\x00" in text:
-        raise DatasetFormatError(f"{path} contains NUL bytes: it is binary, not CSV. {_REFETCH_HINT}")
-
+        raise DatasetFormatError(
+            f"{path} contains NUL bytes: it is binary, not CSV. {_REFETCH_HINT}")
     if delimiter is None:
         try:
             delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
         except csv.Error:
             delimiter = ","
     try:
-        rows = [
-            (lineno, row)
-            for lineno, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), 1)
-            if any(cell.strip() for cell in row)  # blank lines carry nothing
-        ]
+        rows = [(lineno, row) for lineno, row
+                in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), 1)
+                if any(cell.strip() for cell in row)]  # blank lines carry nothing
     except csv.Error as exc:
         raise _corrupt(path, "a CSV file", exc) from exc
     if not rows:
         raise DatasetFormatError(f"{path} is empty")
-
-    first = rows[0][1]
-    if any(cell.strip() and _parse_float(cell) is None for cell in first):
-        rows = rows[1:]  # header
+    header = None
+    if any(cell.strip() and _parse_float(cell) is None for cell in rows[0][1]):
+        header, rows = rows[0][1], rows[1:]
         if not rows:
             raise DatasetFormatError(f"{path} has a header row but no data")
-
     width = len(rows[0][1])
     if width < 2:
         raise DatasetFormatError(
-            f"{path} has a single column; expected features followed by a label column"
-        )
+            f"{path} has a single column; expected features followed by a label column")
     values = np.empty((len(rows), width), dtype=np.float64)
     for i, (lineno, row) in enumerate(rows):
         if len(row) != width:
             raise DatasetFormatError(
-                f"{path}, line {lineno}: {len(row)} fields, expected {width} like the first data row"
-            )
+                f"{path}, line {lineno}: {len(row)} fields, expected {width} like the first "
+                f"data row")
         for j, cell in enumerate(row):
-            v = _parse_float(cell)
-            if v is None:
+            if (v := _parse_float(cell)) is None:
                 raise DatasetFormatError(
                     f"{path}, line {lineno}, column {j + 1}: {cell.strip()!r} is not a number "
-                    f"(only the first row may be a header)"
-                )
+                    f"(only the first row may be a header)")
             values[i, j] = v
+    _check_label_column(path, values[:, -1], header)
     return values[:, :-1], values[:, -1]
 
 
-# --------------------------------------------------------------------------
-# Dispatch
-# --------------------------------------------------------------------------
+def _check_label_column(path: Path, labels: np.ndarray, header: Optional[List[str]]) -> None:
+    # Validation would only say "labels must be binary"; in a CSV the usual
+    # cause is a file without a label column, or labels coded otherwise (2/4).
+    found = np.unique(labels[~np.isnan(labels)])  # NaN: validation counts those
+    if np.isin(found, (0, 1)).all():
+        return
+    shown = ", ".join(f"{v:g}" for v in found[:10]) + (", ..." if found.size > 10 else "")
+    name = f" ({header[-1].strip()!r})" if header and header[-1].strip() else ""
+    raise DatasetFormatError(
+        f"{path}: the last column{name} is read as the outlier labels, which must be 0 "
+        f"(inlier) or 1 (outlier), but it holds {{{shown}}}. If the file has no label "
+        f"column, add one as the last column; if the labels are coded otherwise, recode "
+        f"them to 0/1; if they are in another column, move it to the end.")
+
 
 _READERS = {".mat": read_mat, ".npz": read_npz, ".csv": read_csv}
 
 
 def load_file(path: PathLike, name: Optional[str] = None) -> Dataset:
-    """Load a dataset file (``.mat``, ``.npz`` or ``.csv``).
+    """Load a dataset file (``.mat``, ``.npz`` or ``.csv``, by its suffix).
 
     Parameters
     ----------
     path : str or path-like
-        The file.  Its suffix selects the reader.
     name : str, optional
-        Dataset name; defaults to the file name without suffix.
+        Dataset name; default: the file name without suffix.
 
     Returns
     -------
     Dataset
-        With ``source`` set to the path.
+        Its ``source`` is the path.
 
     Raises
     ------
     DatasetNotFoundError
         If the file does not exist.
     DatasetFormatError
-        If the suffix is not supported or the contents are invalid.
+        If it is a directory, of an unsupported type, or invalid.
     """
     path = Path(path).expanduser()
     if path.is_dir():
         raise DatasetFormatError(
             f"{path} is a directory; load_dataset takes one file -- use "
-            f"load_suite({str(path)!r}) to load every dataset file in it"
-        )
+            f"load_suite({str(path)!r}) to load every dataset file in it")
     suffix = path.suffix.lower()
-    reader = _READERS.get(suffix)
-    if reader is None:
-        raise DatasetFormatError(
-            f"{path}: unsupported file type {suffix or '(no suffix)'!r}; "
-            f"supported: {', '.join(SUPPORTED_SUFFIXES)}"
-        )
+    if suffix not in _READERS:
+        raise DatasetFormatError(f"{path}: unsupported file type {suffix or '(no suffix)'!r}; "
+                                 f"supported: {', '.join(SUPPORTED_SUFFIXES)}")
     if not path.is_file():
         raise DatasetNotFoundError(f"dataset file {path} does not exist")
-    X, y = reader(path)
+    X, y = _READERS[suffix](path)
     return Dataset(X=X, y=y, name=name or path.stem, source=str(path))

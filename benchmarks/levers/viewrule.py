@@ -1,6 +1,6 @@
 """Which views to fit, chosen from the training rows (issue 15, lever 5).
 
-The two views see different outliers (:mod:`.views`): ``direction`` finds
+The two views see different outliers (:mod:`pyod_sla2p.views`): ``direction`` finds
 local and contextual ones, ``homogeneous`` extreme values. Picking the
 better view per data set would gain much (the oracle over views reaches
 0.855 mean ROC-AUC on ODDS), but statistics of the training *scores* did not
@@ -41,7 +41,7 @@ import math
 
 import numpy as np
 
-from .views import VIEWS
+from pyod_sla2p.defaults import VIEWS
 
 #: The values of the ``view_rule`` research lever.
 VIEW_RULES = ("none", "data")
