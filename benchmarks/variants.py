@@ -39,7 +39,7 @@ from pyod_sla2p.validation import (
 LEVERS = ("perturbation", "n_steps", "score_mode", "temperature", "n_banks",
           "activation", "combine", "standardize", "loe", "loe_fraction",
           "projection_rule", "whiten", "calibrate", "score_space", "view_rule",
-          "scaling")
+          "scaling", "guard_factor")
 
 ACTIVATIONS = {
     "leaky_relu": nn.LeakyReLU,
@@ -69,6 +69,7 @@ LEVER_CONSTRAINTS = {
     "projection_rule": [options("fixed", "features")],
     "whiten": [BOOLEAN, options("wide")],
     "scaling": [options(*SCALINGS)],
+    "guard_factor": [real(1.0, 1e6, low_open=True)],
 }
 
 #: What "auto" (or a lever left out) becomes: SLA2P's defaults plus the levers'.
@@ -93,6 +94,7 @@ class VariantSettings(Settings):
     score_space: str = "softmax"
     view_rule: str = "none"
     scaling: str = "standard"
+    guard_factor: float = 3.0
 
 
 # The range of widths ``projection_rule="features"`` picks from: the
@@ -193,6 +195,8 @@ class SLA2PVariant(SLA2P):
         "guarded": features whose standard deviation a few rows dominate
         (more than 3 times the winsorised one) are standardised by their
         winsorised mean and spread (:mod:`benchmarks.levers.preprocessing`).
+    guard_factor : float > 1, default=3.0
+        The factor of ``scaling="guarded"``.
     """
 
     _sla2p_constraints = LEVER_CONSTRAINTS
@@ -207,7 +211,8 @@ class SLA2PVariant(SLA2P):
                  temperature=1.0, n_banks=1, activation="leaky_relu",
                  combine="max", standardize="auto", loe="none", loe_fraction=0.1,
                  projection_rule="fixed", whiten=False, calibrate="auto",
-                 score_space="softmax", view_rule="none", scaling="standard"):
+                 score_space="softmax", view_rule="none", scaling="standard",
+                 guard_factor=3.0):
         super().__init__(
             contamination=contamination, n_projections=n_projections,
             projection_dim=projection_dim, hidden_dims=hidden_dims,
@@ -233,6 +238,7 @@ class SLA2PVariant(SLA2P):
         self.score_space = score_space
         self.view_rule = view_rule
         self.scaling = scaling
+        self.guard_factor = guard_factor
 
     # ------------------------------------------------- the replaced steps
     def _resolve_settings(self, X):
@@ -263,7 +269,9 @@ class SLA2PVariant(SLA2P):
     def _fit_preprocessor(self, name, X, train_rows, settings):
         return WhiteningPreprocessor(settings.standardize, homogeneous=(name == "homogeneous"),
                                      whiten=settings.whiten,
-                                     scaling=settings.scaling).fit(X, whiten_rows=train_rows)
+                                     scaling=settings.scaling,
+                                     guard_factor=settings.guard_factor
+                                     ).fit(X, whiten_rows=train_rows)
 
     def _build_model(self, settings, n_inputs, seeds, device):
         bank = ProjectionBank.draw(settings.n_projections, n_inputs,

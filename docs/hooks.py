@@ -106,7 +106,11 @@ def index_page() -> str:
     for run in runs():
         heading, _ = run_section(run)
         what = heading.split(":", 1)[1].strip()
-        config = json.loads((RESULTS / run / "run_config.json").read_text(encoding="utf-8"))
+        config_file = RESULTS / run / "run_config.json"
+        if not config_file.is_file():  # a run of its own script, not of the runner
+            lines.append(f"| [`{run}`]({run}/summary.md) | {what} | (own script) | | |")
+            continue
+        config = json.loads(config_file.read_text(encoding="utf-8"))
         seeds = ", ".join(str(s) for s in config.get("seeds", []))
         lines.append(f"| [`{run}`]({run}/summary.md) | {what} | `{config.get('suite')}` |"
                      f" {len(config.get('datasets', []))} | {seeds} |")

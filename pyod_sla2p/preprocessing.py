@@ -45,22 +45,6 @@ def power_of_two_scale(max_abs):
     return np.where(max_abs > 0, np.ldexp(1.0, exponent - 1), 1.0)
 
 
-def power_of_two_scale(max_abs):
-    """A power of two ``u`` with ``1 <= max_abs / u < 2`` (1 where ``max_abs`` is 0).
-
-    Parameters
-    ----------
-    max_abs : ndarray
-        Largest absolute values (of columns or rows); finite, >= 0.
-
-    Returns
-    -------
-    ndarray of the same shape
-    """
-    _, exponent = np.frexp(max_abs)
-    return np.where(max_abs > 0, np.ldexp(1.0, exponent - 1), 1.0)
-
-
 class RowPreprocessor:
     """Standardise features (optional), then scale rows to unit L2 norm.
 

@@ -7,20 +7,7 @@ from numpy.testing import assert_allclose
 from benchmarks.levers.scoring import LeverPairScorer, perturb
 from pyod_sla2p.projections import ProjectionBank
 from pyod_sla2p.scoring import pair_scores, score_rows
-from test_scoring import _softmax, scoring_view
-
-
-def _linear_net(A, c):
-    net = torch.nn.Linear(A.shape[0], A.shape[1])
-    with torch.no_grad():
-        net.weight.copy_(torch.tensor(A.T, dtype=torch.float32))
-        net.bias.copy_(torch.tensor(c, dtype=torch.float32))
-    return net.eval()
-
-
-def _hand_gradient(z, A, c):
-    p = _softmax(z @ A + c)
-    return (p - np.eye(A.shape[1])[p.argmax(axis=1)]) @ A.T
+from test_scoring import _hand_gradient, _linear_net, _softmax, scoring_view
 
 
 def test_sign_and_relative_steps_match_hand_computation():

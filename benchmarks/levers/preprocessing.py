@@ -4,7 +4,7 @@ Guarded scaling (issue 26, "one extreme row must not blind SLA2P"): a single
 extreme row drags a feature's mean and standard deviation, squeezing every
 other row towards the centre. ``scaling="guarded"`` keeps the standard
 scaling of every feature whose standard deviation is at most
-``GUARD_FACTOR`` times its winsorised standard deviation (the values clipped
+``guard_factor`` (default 3) times its winsorised standard deviation (the values clipped
 to their ``k``-th smallest and largest, ``k = max(1, floor(0.01 n))``), and
 uses the winsorised mean and standard deviation for the others. On features
 without dominating values nothing changes; where a few rows dominate, the
@@ -33,8 +33,8 @@ from pyod_sla2p.preprocessing import RowPreprocessor, power_of_two_scale
 
 _LARGEST = np.finfo(np.float64).max
 
-#: A feature whose standard deviation exceeds its winsorised one by more than
-#: this factor is scaled by the winsorised statistics (``scaling="guarded"``).
+#: The default of ``guard_factor``: a feature whose standard deviation exceeds
+#: its winsorised one by more than this is scaled by the winsorised statistics.
 GUARD_FACTOR = 3.0
 #: Share of the rows clipped at each end before the winsorised statistics.
 WINSOR_SHARE = 0.01
@@ -98,6 +98,9 @@ class WhiteningPreprocessor(RowPreprocessor):
     scaling : {"standard", "guarded"}, default="standard"
         ``"guarded"``: winsorised statistics for features whose standard
         deviation a few rows dominate (see the module docstring).
+    guard_factor : float > 1, default=3.0
+        How many times the winsorised standard deviation a feature's may be
+        before ``"guarded"`` replaces its statistics.
 
     Attributes
     ----------
@@ -115,10 +118,11 @@ class WhiteningPreprocessor(RowPreprocessor):
     """
 
     def __init__(self, standardize=True, homogeneous=False, whiten=False,
-                 scaling="standard"):
+                 scaling="standard", guard_factor=GUARD_FACTOR):
         super().__init__(standardize, homogeneous)
         self.whiten = whiten
         self.scaling = scaling
+        self.guard_factor = guard_factor
         self.guarded_ = None
         self.pca_ = None
         self.pca_unit_ = None
@@ -153,7 +157,7 @@ class WhiteningPreprocessor(RowPreprocessor):
         with np.errstate(divide="ignore"):
             log_std = np.log(self.scale_) + np.log(self.unit_)
             log_wstd = np.log(scale) + np.log(unit)
-        guarded = (scale > 0) & (log_std > log_wstd + np.log(GUARD_FACTOR))
+        guarded = (scale > 0) & (log_std > log_wstd + np.log(self.guard_factor))
         self.guarded_ = guarded
         self.unit_ = np.where(guarded, unit, self.unit_)
         self.mean_ = np.where(guarded, mean, self.mean_)

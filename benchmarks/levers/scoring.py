@@ -35,13 +35,12 @@ SCORE_SPACES = ("softmax", "centre")
 
 
 def perturb(network, z, epsilon, mode="gradient", n_steps=1):
-    """Push each row of ``z`` against the classifier's own prediction.
+    """:func:`pyod_sla2p.scoring.perturb` with the step's form and count as levers.
 
     Parameters
     ----------
-    network : torch.nn.Module
-        In eval mode, so that rows are independent.
-    z : torch.Tensor of shape (k, r)
+    network, z
+        As for :func:`pyod_sla2p.scoring.perturb`.
     epsilon : float
         Step size; its meaning depends on ``mode``.
     mode : {"gradient", "relative", "sign"}, default="gradient"

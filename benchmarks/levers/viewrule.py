@@ -193,7 +193,7 @@ def choose_views(X):
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-        Finite training rows.
+        As for :func:`data_statistics`.
 
     Returns
     -------
