@@ -85,9 +85,11 @@ def run_page(run: str) -> str:
     summary = re.sub(r"^(#+) ", r"#\1 ", summary, flags=re.M)
     parts = [f"# {title}\n", _relink(body, "../").strip() + "\n"]
     plots = [name for name in PLOTS if (folder / name).is_file()]
+    # A run of its own script (explain, embeddingod_text) shows the plots it made.
+    plots += sorted(p.name for p in folder.glob("*.png") if p.name not in PLOTS)
     if plots:
         parts.append("## Plots\n")
-        parts += [f"![{PLOTS[name]}]({name})\n" for name in plots]
+        parts += [f"![{PLOTS.get(name, name)}]({name})\n" for name in plots]
     parts.append("## Summary, as the report wrote it\n")
     parts.append(summary.strip() + "\n")
     tables = sorted(p.name for p in folder.glob("*.md") if p.name != "summary.md")
