@@ -78,6 +78,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pyod_sla2p.budget import network_multiply_adds
+
 from .markdown import pipe_table
 from .resultsfile import fit_score_seconds, read_frame
 from .runconfig import command_line, machine
@@ -92,12 +94,6 @@ def synthetic(n_rows, n_features, seed=0):
     y = np.zeros(n_rows, dtype=int)
     y[:n_out] = 1
     return X, y
-
-
-def network_multiply_adds(projection_dim, hidden_dims, n_projections):
-    """MACs of one pass of the classifier over one pair: ``r*h1 + h1*h2 + ... + h_last*M``."""
-    widths = (int(projection_dim), *(int(h) for h in hidden_dims), int(n_projections))
-    return sum(a * b for a, b in zip(widths, widths[1:]))
 
 
 def score_multiply_adds_per_row(settings, view_inputs):

@@ -25,6 +25,7 @@ from pyod_sla2p.defaults import DEFAULTS, resolve_values, settings_from_values
 from pyod_sla2p.network import build_classifier
 from pyod_sla2p.projections import ProjectionBank
 from pyod_sla2p.settings import Settings
+from pyod_sla2p.views import standardized_scores
 from pyod_sla2p.validation import (
     BOOLEAN,
     PARAMETER_CONSTRAINTS,
@@ -301,8 +302,8 @@ class SLA2PVariant(SLA2P):
         names = list(dict.fromkeys(v.name for v in views))
         per_view = []
         for name in names:
-            banks = np.column_stack([(s - v.score_mean) / v.score_std
-                                     for v, s in zip(views, raw) if v.name == name])
+            pairs = [(v, s) for v, s in zip(views, raw) if v.name == name]
+            banks = standardized_scores(*zip(*pairs))
             per_view.append(np.asarray(average(banks), dtype=np.float64).ravel())
         if len(per_view) == 1:
             return per_view[0]

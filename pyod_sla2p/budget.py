@@ -35,6 +35,12 @@ def device_memory_bytes(device):
         return None
 
 
+def network_multiply_adds(projection_dim, hidden_dims, n_projections):
+    """Multiply-adds of one classifier pass over one pair: ``r*h1 + h1*h2 + ... + h_last*M``."""
+    widths = (int(projection_dim), *(int(h) for h in hidden_dims), int(n_projections))
+    return sum(a * b for a, b in zip(widths, widths[1:]))
+
+
 def estimate(settings, n_train, n_inputs, pairs_per_chunk):
     """Dominant memory (bytes) and multiply-adds per training epoch of a fit.
 
@@ -57,11 +63,10 @@ def estimate(settings, n_train, n_inputs, pairs_per_chunk):
         Multiply-adds of one pass over every training pair.
     """
     m, r = settings.n_projections, settings.projection_dim
-    widths = (r, *settings.hidden_dims, m)
-    weights = sum(a * b for a, b in zip(widths, widths[1:]))
+    weights = network_multiply_adds(r, settings.hidden_dims, m)  # = the weight count
     memory = (n_inputs * m * r * _FLOAT
               + weights * _FLOAT * _ADAM_COPIES
-              + pairs_per_chunk * sum(widths) * _FLOAT * 3
+              + pairs_per_chunk * (r + sum(settings.hidden_dims) + m) * _FLOAT * 3
               + n_train * m * 8)
     epoch_work = 3.0 * n_train * m * (n_inputs * r + weights)
     return memory, epoch_work

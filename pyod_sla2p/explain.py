@@ -86,14 +86,15 @@ import torch
 import torch.nn.functional as F
 from sklearn.utils.validation import check_is_fitted
 
+# The row normalisation's floor: a (near-)zero row stays near zero.
+from .preprocessing import _NORM_FLOOR
+from .scoring import _mean_over_projections, pair_scores
+
 __all__ = ["ExplainMixin", "OutlierExplanation", "differentiable_score", "METHODS"]
 
 #: The attribution methods of :meth:`ExplainMixin.explain`.
 METHODS = ("occlusion", "gradient")
 
-# As RowPreprocessor: a row whose norm is below this is divided by it instead,
-# so that a (near-)zero row stays near zero rather than being blown up.
-_NORM_FLOOR = 1e-12
 # (row, projection) pairs per network call: large enough for efficient
 # matmuls, small enough that the activations of one chunk stay in cache
 # (decision_function uses 4096; backward passes keep two copies).
@@ -117,17 +118,6 @@ def _setting(clf, name):
         return params[name]
     except (KeyError, TypeError):
         return getattr(params, name)
-
-
-def _resolve_device(device):
-    """``device`` as SLA2P resolves it: None and "auto" pick CUDA when available."""
-    if device is None or (isinstance(device, str) and device == "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    resolved = torch.device(device)
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was requested but CUDA is not available "
-                         "here; set the detector's device to None or 'cpu'.")
-    return resolved
 
 
 class _Score:
@@ -192,19 +182,9 @@ class _Score:
         z = (v @ weights.reshape(d, m * r)).reshape(-1, r)
         if self.epsilon:
             z = self._perturb(network, z)
-        logits = network(z)
         labels = torch.arange(m, device=z.device).repeat(x.shape[0])
-        if self.score_function == "log_prob":
-            pair = F.cross_entropy(logits, labels, reduction="none")
-        else:
-            prob = logits.softmax(dim=1)
-            true = prob.gather(1, labels[:, None]).squeeze(1)
-            pair = (prob * prob).sum(dim=1) - 2.0 * true + 1.0
-        pair = pair.view(x.shape[0], m)
-        if view["calibration"] is None:
-            return pair.mean(dim=1).double()  # the package's float32 mean
-        mean, std = view["calibration"]
-        return ((pair.double() - mean) / std).mean(dim=1)
+        pair = pair_scores(network(z), labels, self.score_function).view(x.shape[0], m)
+        return _mean_over_projections(pair, view["calibration"])
 
     def _perturb(self, network, z):
         """``z + epsilon * grad_z CE(f(z), argmax f(z))``, per row.
@@ -265,8 +245,11 @@ def differentiable_score(clf, device=None):
     sklearn.exceptions.NotFittedError
         If ``clf`` is not fitted.
     """
+    # Imported here: the detector module imports this one for its mixin.
+    from .detector import resolve_device
+
     check_is_fitted(clf, ["views_"])
-    return _Score(clf, _resolve_device(clf.device if device is None else device))
+    return _Score(clf, resolve_device(clf.device if device is None else device))
 
 
 # ------------------------------------------------------------------ inputs
@@ -547,14 +530,14 @@ class ExplainMixin:
                 "supported by explain; please report it.")
         return contributions
 
-    def _scores_of(self, rows, labels=False):
-        """``decision_function`` (or ``predict``) of validated rows, with the fitted names."""
+    def _scores_of(self, rows):
+        """``decision_function`` of validated rows, with the fitted names."""
         names = getattr(self, "feature_names_in_", None)
         if names is not None:  # fit saw a DataFrame, so pandas is there
             import pandas as pd
 
             rows = pd.DataFrame(rows, columns=names)
-        return np.asarray(self.predict(rows) if labels else self.decision_function(rows))
+        return np.asarray(self.decision_function(rows))
 
     def explain_outlier(self, ind, X=None, method="occlusion", baseline=None, **options):
         """Bar chart of one row's per-feature contributions, and the numbers.
@@ -648,8 +631,11 @@ class ExplainMixin:
         if any(not 0 < q < 1 for q in cutoffs):
             raise ValueError(f"cutoffs must lie in (0, 1), got {list(cutoffs)}.")
         contributions = self._explain_rows(rows[ind:ind + 1], method, baseline)[0]
-        score = float(self._scores_of(rows[ind:ind + 1])[0])
-        label = int(self._scores_of(rows[ind:ind + 1], labels=True)[0])
+        row_score = self._scores_of(rows[ind:ind + 1])
+        score = float(row_score[0])
+        # The label predict gives, from the score already computed.
+        self._sync_threshold()
+        label = int(self._labels_of(row_score)[0])
         bands = np.empty((0, d))
         if cutoffs:
             pick = np.unique(np.linspace(0, n - 1, min(n, int(options["max_band_rows"])))
