@@ -13,7 +13,8 @@ combo's ``SimpleDetectorAggregator`` would do this in one class, but it
 fails on scikit-learn 1.9; its score functions work, and this class keeps
 the ensemble a plain PyOD ``BaseDetector`` that ``clone`` and ``pickle``
 handle. It lives in the benchmarks: a recipe to measure, not the default
-SLA2P (the runner's registry names it ``sla2p+iforest`` and ``sla2p+knn``).
+SLA2P (the runner's registry names it ``sla2p+iforest``, ``sla2p+knn`` and
+``sla2p+ecod``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from sklearn.utils.validation import check_is_fitted
 __all__ = ["PARTNERS", "SLA2PEnsemble"]
 
 #: Partner name -> ``"module:Class"`` of the PyOD detector (built with its defaults).
-PARTNERS = {"iforest": "pyod.models.iforest:IForest", "knn": "pyod.models.knn:KNN"}
+PARTNERS = {"iforest": "pyod.models.iforest:IForest", "knn": "pyod.models.knn:KNN",
+            "ecod": "pyod.models.ecod:ECOD"}
 
 
 def _partner_class(name):
@@ -45,9 +47,10 @@ class SLA2PEnsemble(BaseDetector):
 
     Parameters
     ----------
-    partner : {"iforest", "knn"}, default="iforest"
+    partner : {"iforest", "knn", "ecod"}, default="iforest"
         The PyOD detector beside SLA2P, with PyOD's default parameters:
-        IForest for tabular data, KNN for embeddings (issue 15).
+        IForest for tabular data, KNN for embeddings (issue 15); ECOD adds
+        the per-feature tails SLA2P misses on extreme-value sets (issue 26).
     contamination : float in (0, 0.5], default=0.1
         Share of outliers assumed in the training rows; sets ``threshold_``
         and ``labels_`` (the scores do not depend on it). Passed to both

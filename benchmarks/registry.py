@@ -131,6 +131,8 @@ for _name, _estimator, _defaults, _description in [
      "mean of the standardised scores of SLA2P and IForest (issue 15, lever 6)"),
     ("sla2p+knn", _ENSEMBLE, {"partner": "knn"},
      "mean of the standardised scores of SLA2P and KNN (issue 15, lever 6)"),
+    ("sla2p+ecod", _ENSEMBLE, {"partner": "ecod"},
+     "mean of the standardised scores of SLA2P and ECOD (issue 26, per-feature tails)"),
     ("lof", _PYOD + "lof:LOF", {}, "Local Outlier Factor"),
     ("knn", _PYOD + "knn:KNN", {}, "k nearest neighbours distance"),
     ("iforest", _PYOD + "iforest:IForest", {}, "Isolation Forest"),

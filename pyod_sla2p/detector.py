@@ -52,9 +52,13 @@ from .views import (
 
 # Pairs (row, projection) per scoring chunk when ``score_batch_size="auto"``:
 # large enough to keep the matmuls efficient, small enough that a chunk's
-# activations (pairs x 4r floats) stay in the CPU's caches; measured fastest
-# among 4096/16384/65536 on a 2-core CPU (benchmarks/perf.py).
+# activations (pairs x 4r floats) stay in the CPU's caches. With the
+# perturbation (three passes per pair, autograd in between) 4096 was fastest
+# among 2048 to 65536 on a 2-core CPU; the fused forward without it
+# (:mod:`.fused`) keeps no autograd state and was fastest at 8192
+# (benchmarks/results/profile.md).
 _SCORE_PAIRS_PER_CHUNK = 4096
+_FUSED_PAIRS_PER_CHUNK = 8192
 
 # Fewer distinct training rows than this leave nothing to learn what is typical.
 _MIN_DISTINCT_ROWS = 3
@@ -130,7 +134,8 @@ class SLA2P(ExplainMixin, BaseDetector):
     score_batch_size : int or "auto", default="auto"
         Rows per scoring chunk (each chunk holds ``rows * M`` pairs); bounds
         memory and does not change the scores, so it may be changed with
-        ``set_params`` after ``fit``. "auto": 4096 pairs per chunk.
+        ``set_params`` after ``fit``. "auto": 8192 pairs per chunk, 4096
+        with the perturbation (``epsilon > 0``).
     preset : None or "paper", default=None
         "paper" fills every "auto" parameter with the authors' tabular
         setting: one view (direction), 256 projections of width 256 (64 of
@@ -314,7 +319,8 @@ class SLA2P(ExplainMixin, BaseDetector):
         x_proc = preprocessor.transform(X)
         check_not_degenerate(x_proc, name)
         x_train = x_proc if pick is None else x_proc[pick]
-        pairs_per_chunk = self._score_batch_rows(settings.n_projections) * settings.n_projections
+        pairs_per_chunk = self._score_batch_rows(settings.n_projections,
+                                                 settings.epsilon > 0) * settings.n_projections
         check_budget(settings, x_train.shape[0], x_proc.shape[1], pairs_per_chunk, device)
         bank, network = self._build_model(settings, x_proc.shape[1], seeds[:2], device)
         log = self._train(network, torch.as_tensor(x_train, device=device), bank,
@@ -323,7 +329,7 @@ class SLA2P(ExplainMixin, BaseDetector):
         network = fold_batchnorm(network)
         scorer = self._build_scorer(settings, network, bank, x_train)
         view = FittedView(name, preprocessor, bank, network, scorer, log)
-        return self._calibrate(view, x_proc, x_train, settings)
+        return self._calibrate(view, x_proc, x_train, settings, train_rows=pick)
 
     def _fit_preprocessor(self, name, X, train_rows, settings):
         """Prepare the rows: the view's standardisation and row normalisation.
@@ -351,22 +357,31 @@ class SLA2P(ExplainMixin, BaseDetector):
         """How the fitted view perturbs and scores a pair (its settings frozen)."""
         return PairScorer(settings.epsilon, settings.score_function)
 
-    def _calibrate(self, view, x_proc, x_train, settings):
+    def _calibrate(self, view, x_proc, x_train, settings, train_rows=None):
         """Learn each projection's pair-score statistics and score the training rows.
 
         The statistics come from the rows the classifier was trained on
-        (bounded by ``max_train_samples``, as training's memory is).
+        (bounded by ``max_train_samples``, as training's memory is):
+        ``x_train``, which is ``x_proc[train_rows]``, or ``x_proc`` itself
+        when ``train_rows`` is None. Those rows' pair scores give their row
+        scores too, so only the other rows are scored again.
         """
-        batch_rows = self._score_batch_rows(settings.n_projections)
+        batch_rows = self._score_batch_rows(settings.n_projections, settings.epsilon > 0)
         verbose = bool(self.verbose)
-        if settings.calibrate:
-            pairs = pair_score_matrix(view, x_train, batch_rows, verbose)
-            view = dataclasses.replace(view, pair_calibration=pair_statistics(pairs))
-            if x_train is x_proc:
-                # Every row was just scored pair by pair: reduce, don't score again.
-                scores = mean_over_projections(pairs, view.pair_calibration)
-                return with_score_statistics(view, scores), scores
-        scores = score_rows(view, x_proc, batch_rows, verbose)
+        if not settings.calibrate:
+            scores = score_rows(view, x_proc, batch_rows, verbose)
+            return with_score_statistics(view, scores), scores
+        pairs = pair_score_matrix(view, x_train, batch_rows, verbose)
+        view = dataclasses.replace(view, pair_calibration=pair_statistics(pairs))
+        train_scores = mean_over_projections(pairs, view.pair_calibration)
+        if train_rows is None:
+            scores = train_scores
+        else:
+            scores = np.empty(x_proc.shape[0], dtype=np.float64)
+            scores[train_rows] = train_scores
+            others = np.ones(x_proc.shape[0], dtype=bool)
+            others[train_rows] = False
+            scores[others] = score_rows(view, x_proc[others], batch_rows, verbose)
         return with_score_statistics(view, scores), scores
 
     def _combine(self, views, raw):
@@ -439,19 +454,23 @@ class SLA2P(ExplainMixin, BaseDetector):
         X = check_input(X, n_features=self.n_features_in_,
                         feature_names=getattr(self, "feature_names_in_", None))
         device = resolve_device(self.device)
-        batch_rows = self._score_batch_rows(self.params_.n_projections)
+        batch_rows = self._score_batch_rows(self.params_.n_projections,
+                                            self.params_.epsilon > 0)
         raw = [view.score(X, batch_rows, device, bool(self.verbose)) for view in self.views_]
         return self._combine_checked(self.views_, raw, "rows of X")
 
-    def _score_batch_rows(self, n_projections):
+    def _score_batch_rows(self, n_projections, perturbed=False):
         """Rows per scoring chunk, read live from ``score_batch_size``.
 
         Read at call time, not from ``params_``: the chunk size changes
         memory and speed, never the scores, so it may be set after fit.
+        ``perturbed``: whether pairs are perturbed (``epsilon > 0``), which
+        takes smaller chunks by default.
         """
         rows = self.score_batch_size
         if isinstance(rows, str) and rows == "auto":
-            return max(1, _SCORE_PAIRS_PER_CHUNK // n_projections)
+            pairs = _SCORE_PAIRS_PER_CHUNK if perturbed else _FUSED_PAIRS_PER_CHUNK
+            return max(1, pairs // n_projections)
         check_parameters({"score_batch_size": rows}, type(self).__name__,
                          self._sla2p_constraints)
         return int(rows)

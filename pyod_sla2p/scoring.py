@@ -39,6 +39,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from .fused import FusedForward
+
 
 def perturb(network, z, epsilon):
     """Push each row of ``z`` against the classifier's own prediction.
@@ -124,6 +126,14 @@ class PairScorer:
         """This scorer for a network on ``device`` (it holds no tensors)."""
         return self
 
+    def fused(self, bank, network):
+        """A :class:`~.fused.FusedForward` that computes this scorer's pairs
+        faster, or None: only without perturbation, and only for SLA2P's own
+        scorer (a subclass may score a pair otherwise)."""
+        if type(self) is not PairScorer or self.epsilon != 0:
+            return None
+        return FusedForward.of(bank, network)
+
 
 def pair_score_chunks(view, x, batch_rows, verbose=False):
     """Yield ``(first row, pair scores of shape (b, M))`` for chunks of ``x``.
@@ -140,19 +150,28 @@ def pair_score_chunks(view, x, batch_rows, verbose=False):
     verbose : bool, default=False
         Show a progress bar over chunks.
     """
-    bank, network = view.projections, view.network
+    bank, network, scorer = view.projections, view.network, view.scorer
     device = bank.weights.device
     m = bank.n_projections
     labels_full = torch.arange(m, device=device).repeat(batch_rows)
+    fused = scorer.fused(bank, network) if hasattr(scorer, "fused") else None
     starts = range(0, x.shape[0], batch_rows)
     for start in tqdm(starts, desc="SLA2P scoring", unit="chunk",
                       disable=not verbose, leave=False):
         chunk = torch.as_tensor(x[start:start + batch_rows], dtype=torch.float32,
                                 device=device)
         b = chunk.shape[0]
+        labels = labels_full[:b * m]
+        if fused is not None:
+            with torch.inference_mode():
+                # float(): a no-op in float32; logits in another format are scored in float32.
+                per_pair = pair_scores(fused.logits(chunk).float(), labels,
+                                       scorer.score_function)
+                yield start, per_pair.view(b, m)
+            continue
         with torch.no_grad():  # not inference_mode: a perturbation needs autograd on z
             z = bank.project_all(chunk).reshape(b * m, -1)
-        per_pair = view.scorer(network, z, labels_full[:b * m])
+        per_pair = scorer(network, z, labels)
         with torch.inference_mode():
             yield start, per_pair.view(b, m)
 

@@ -51,11 +51,18 @@ def test_multiply_adds_by_hand():
     # Training: each pair projected once (d*r) and forward + backward = 3 forwards.
     assert perf.train_multiply_adds(settings, [3, 4], [80, 40]) == \
         80 * (12 + 186) + 40 * (16 + 186)
-    # fit scores every row, and the training subsample again when calibrating on it.
+    # fit scores every row once, the calibration's training subsample included.
     assert perf.fit_scored_rows(settings, 50) == 50
-    assert perf.fit_scored_rows(settings, 500) == 600
+    assert perf.fit_scored_rows(settings, 500) == 500
     assert perf.fit_scored_rows({**settings, "calibrate": False}, 500) == 500
-    assert perf.fit_scored_rows({**settings, "max_train_samples": None}, 500) == 500
+    # The fused forward: d_v + 1 inputs, and every hidden width one wider.
+    assert perf.executed_score_multiply_adds_per_row(settings, [3]) == \
+        2 * (4 * 6 + 6 * 7 + 7 * 2)
+    assert perf.executed_score_multiply_adds_per_row({**settings, "epsilon": 1.0}, [3]) == \
+        perf.score_multiply_adds_per_row({**settings, "epsilon": 1.0}, [3])
+    # A wide input is projected first (101 * 5 + 5 * 6 < 101 * 6).
+    assert perf.executed_score_multiply_adds_per_row(settings, [100]) == \
+        2 * (101 * 5 + 5 * 6 + 6 * 7 + 7 * 2)
     assert perf.gflops(1e9, 2.0) == pytest.approx(1.0)
 
 
@@ -66,6 +73,11 @@ def test_default_scoring_work_is_the_issues_count():
 
     settings = resolve_settings(SLA2P().get_params(deep=False), 10_000)
     assert perf.score_multiply_adds_per_row(settings, [20, 21]) == 7_507_968
+    assert perf.executed_score_multiply_adds_per_row(settings, [20, 21]) == 6_703_936
+    # 768-wide embeddings: projecting first (769 * 65 + 65 * 129 per pair) is
+    # cheaper than the fold (769 * 129), and both beat nothing by much.
+    assert perf.executed_score_multiply_adds_per_row(settings, [768, 769]) == \
+        64 * (769 * 65 + 65 * 129 + 49_601) + 64 * (770 * 65 + 65 * 129 + 49_601)
 
 
 def test_work_counts_of_a_fitted_model():
@@ -79,7 +91,7 @@ def test_work_counts_of_a_fitted_model():
     per_pair = 4 * 6 + 6 * 5 + 5 * 4
     assert work["score_multiply_adds_per_row"] == (3 + 4) * 4 * 4 + 2 * 4 * per_pair
     assert work["fit_multiply_adds"] == work["train_multiply_adds"] + \
-        (300 + 200) * work["score_multiply_adds_per_row"]
+        300 * work["score_multiply_adds_per_row"]
 
 
 def test_matmul_peak_is_positive_and_uses_the_shape():

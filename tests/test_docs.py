@@ -292,7 +292,7 @@ def test_ensemble_recipe_table_matches_the_ablation():
     rows = _ablation_rows("dev_sla2p_ablation")
     labels = {"SLA2P + KNN": "sla2p+knn", "SLA2P + IForest": "sla2p+iforest",
               "SLA2P then (without calibration)": "sla2p", "SLA2P today (`calibrate`)": "calibrate",
-              "KNN alone": "knn"}
+              "KNN alone": "knn", "SLA2P + ECOD": "sla2p+ecod", "ECOD alone": "ecod"}
     text = (DOCS / "user-guide" / "ensembles.md").read_text(encoding="utf-8")
     checked = 0
     for line in text.splitlines():

@@ -80,7 +80,7 @@ def test_clone_and_pickle(fitted, pyod_data):
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"partner": "lof"}, "partner must be one of 'iforest', 'knn', got 'lof'"),
+    ({"partner": "lof"}, "partner must be one of 'iforest', 'knn', 'ecod', got 'lof'"),
     ({"contamination": 0.7}, "contamination must be in (0, 0.5], got 0.7"),
 ])
 def test_bad_parameters_fail_in_fit(params, message, pyod_data):
@@ -96,10 +96,11 @@ def test_wrong_feature_count_is_refused(fitted, pyod_data):
 
 
 def test_the_registry_entries_resolve():
-    resolved = resolve_detectors("sla2p+iforest,sla2p+knn")
+    resolved = resolve_detectors("sla2p+iforest,sla2p+knn,sla2p+ecod")
     assert [(d.label, d.kwargs, d.seed_param) for d in resolved] == [
         ("sla2p+iforest", {"partner": "iforest"}, "random_state"),
-        ("sla2p+knn", {"partner": "knn"}, "random_state")]
+        ("sla2p+knn", {"partner": "knn"}, "random_state"),
+        ("sla2p+ecod", {"partner": "ecod"}, "random_state")]
     assert REGISTRY["sla2p+knn"].estimator == "benchmarks.ensemble:SLA2PEnsemble"
 
 

@@ -12,11 +12,17 @@ _PYOD_LABELS = ("PyOD labels outliers 1 and inliers 0; scikit-learn's outlier "
 EXPECTED_FAILURES = {
     "check_outliers_train": _PYOD_LABELS,
     "check_outliers_fit_predict": _PYOD_LABELS,
-    # Scores are computed in float32 chunks; a matmul rounds differently for
-    # another chunk shape, so subsets differ by about 1e-6, above the check's
-    # 1e-7 tolerance. tests/test_sla2p.py checks batch independence at 2e-5.
-    "check_methods_subset_invariance": "float32 rounding differs by chunk shape (~1e-6)",
+    # Scores are computed in float32 chunks; a BLAS may round a row
+    # differently for another matrix shape, so subsets can differ by about
+    # 1e-6, above the check's 1e-7 tolerance. tests/test_sla2p.py checks batch
+    # independence at 2e-5.
+    "check_methods_subset_invariance": "float32 rounding may differ by chunk shape (~1e-6)",
 }
+# Since the fused forward (pyod_sla2p/fused.py) every layer is one product
+# whose rows do not interact, and on the development machine (Intel Xeon,
+# MKL) subsets score bit for bit alike, so this check passes there; whether
+# it does depends on the BLAS, so it may pass or fail.
+MAY_PASS = {"check_methods_subset_invariance"}
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +46,10 @@ def test_every_other_check_passes(results):
 
 
 def test_the_expected_failures_still_fail(results):
-    # If one starts passing, remove it from EXPECTED_FAILURES.
+    # If one starts passing, remove it from EXPECTED_FAILURES (or, when it
+    # depends on the machine, add it to MAY_PASS).
     xfailed = {r["check_name"] for r in results if r["status"] == "xfail"}
-    assert xfailed == set(EXPECTED_FAILURES)
+    assert set(EXPECTED_FAILURES) - MAY_PASS <= xfailed <= set(EXPECTED_FAILURES)
 
 
 def test_only_the_array_api_check_is_skipped(results):

@@ -371,20 +371,24 @@ def test_network_is_folded_once_and_never_moved(fitted, pyod_data):
     assert [next(v.network.parameters()) for v in fitted.views_] == before
 
 
-def test_scoring_memory_is_bounded_by_the_chunk(pyod_data, monkeypatch, small_params):
+@pytest.mark.parametrize("epsilon", [0.0, 1.0])
+def test_scoring_memory_is_bounded_by_the_chunk(pyod_data, monkeypatch, small_params, epsilon):
     # Scoring must never project more than score_batch_size rows at once
-    # (rows x M x r values), whatever the number of rows scored.
+    # (rows x M x r values), whatever the number of rows scored: through the
+    # fused forward (epsilon = 0) or the general loop.
+    from pyod_sla2p.fused import FusedForward
     from pyod_sla2p.projections import ProjectionBank
 
-    clf = SLA2P(random_state=0, **small_params).fit(pyod_data[0])
+    clf = SLA2P(random_state=0, epsilon=epsilon, **small_params).fit(pyod_data[0])
     seen = []
-    original = ProjectionBank.project_all
+    cls, name = (FusedForward, "logits") if epsilon == 0 else (ProjectionBank, "project_all")
+    original = getattr(cls, name)
 
     def spy(self, x):
         seen.append(x.shape[0])
         return original(self, x)
 
-    monkeypatch.setattr(ProjectionBank, "project_all", spy)
+    monkeypatch.setattr(cls, name, spy)
     X_big = np.tile(pyod_data[1], (20, 1))  # 2000 rows
     clf.set_params(score_batch_size=16)
     scores = clf.decision_function(X_big)

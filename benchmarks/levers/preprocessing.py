@@ -38,7 +38,46 @@ _LARGEST = np.finfo(np.float64).max
 GUARD_FACTOR = 3.0
 #: Share of the rows clipped at each end before the winsorised statistics.
 WINSOR_SHARE = 0.01
-SCALINGS = ("standard", "guarded")
+SCALINGS = ("standard", "guarded", "trimmed")
+
+#: ``scaling="trimmed"``: at most this share of the rows (at least one) may
+#: dominate a feature ...
+TRIM_SHARE = 0.001
+#: ... and they dominate it when they raise its standard deviation more than
+#: this many times over the standard deviation of the other rows, i.e. when
+#: they would squeeze the other rows' spread by an order of magnitude.
+TRIM_FACTOR = 10.0
+
+
+def trimmed_statistics(X, share=TRIM_SHARE):
+    """Per-feature unit, mean and spread of ``X`` without its farthest rows.
+
+    For each feature the ``k = max(1, floor(share * n))`` values farthest from
+    its median are left out (each feature its own rows).
+
+    Returns
+    -------
+    unit, mean, scale : ndarray of shape (n_features,)
+        ``mean`` and ``scale`` of the kept values in units of ``unit``, a
+        power of two near the kept values' largest magnitude: the kept rows
+        have their own units, so an excluded 1e300 cannot flush them to zero.
+    spread : ndarray of bool, shape (n_features,)
+        Whether the kept values differ at all (not all equal).
+    """
+    n = X.shape[0]
+    k = min(max(1, int(np.floor(share * n))), n - 2)
+    # Distances in units of each column's largest magnitude: cannot overflow.
+    units = power_of_two_scale(np.abs(X).max(axis=0))
+    scaled = X / units
+    distance = np.abs(scaled - np.median(scaled, axis=0))
+    farthest = np.argpartition(-distance, k - 1, axis=0)[:k]
+    kept = np.ones(X.shape, dtype=bool)
+    np.put_along_axis(kept, farthest, False, axis=0)
+    core = np.where(kept, X, np.nan)
+    unit = power_of_two_scale(np.nanmax(np.abs(core), axis=0))
+    core = core / unit
+    spread = np.nanmax(core, axis=0) > np.nanmin(core, axis=0)
+    return unit, np.nanmean(core, axis=0), np.nanstd(core, axis=0), spread
 
 
 def winsorized_statistics(X):
@@ -145,6 +184,8 @@ class WhiteningPreprocessor(RowPreprocessor):
         super().fit(X)
         if self.standardize and self.scaling == "guarded":
             self._guard(X)
+        elif self.standardize and self.scaling == "trimmed" and X.shape[0] > 2:
+            self._trim(X)
         if resolve_whiten(self.whiten, X.shape[1]):
             rows = X if whiten_rows is None else X[whiten_rows]
             self._fit_whitening(self._standardized(rows) if self.standardize else rows)
@@ -158,6 +199,18 @@ class WhiteningPreprocessor(RowPreprocessor):
             log_std = np.log(self.scale_) + np.log(self.unit_)
             log_wstd = np.log(scale) + np.log(unit)
         guarded = (scale > 0) & (log_std > log_wstd + np.log(self.guard_factor))
+        self.guarded_ = guarded
+        self.unit_ = np.where(guarded, unit, self.unit_)
+        self.mean_ = np.where(guarded, mean, self.mean_)
+        self.scale_ = np.where(guarded, scale, self.scale_)
+
+    def _trim(self, X):
+        """The statistics of the other rows for features that a few rows dominate."""
+        unit, mean, scale, spread = trimmed_statistics(X)
+        with np.errstate(divide="ignore"):
+            log_std = np.log(self.scale_) + np.log(self.unit_)
+            log_kept = np.log(scale) + np.log(unit)
+        guarded = spread & (scale > 0) & (log_std > log_kept + np.log(TRIM_FACTOR))
         self.guarded_ = guarded
         self.unit_ = np.where(guarded, unit, self.unit_)
         self.mean_ = np.where(guarded, mean, self.mean_)

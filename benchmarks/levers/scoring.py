@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from pyod_sla2p.fused import FusedForward
 from pyod_sla2p.scoring import pair_scores, prediction_gradient
 
 #: The spaces a pair is scored in.
@@ -117,6 +118,14 @@ class LeverPairScorer:
             return pair_scores(logits, labels, self.score_function)
         body, centres = space
         return ((body(z) - centres[labels]) ** 2).sum(dim=1)
+
+    def fused(self, bank, network):
+        """The library's fused forward where these levers score as SLA2P does
+        (no perturbation, logits at temperature 1, no centres); else None."""
+        if self.epsilon != 0 or self.centres is not None or self.temperature != 1.0 \
+                or self.score_mode != "perturbed":
+            return None
+        return FusedForward.of(bank, network)
 
     def to(self, device):
         """This scorer with its centres (if any) on ``device``."""
