@@ -89,7 +89,8 @@ class Trainer:
         self.generator = torch.Generator(device="cpu").manual_seed(int(seed))
         self.optimizer = torch.optim.Adam(network.parameters(), lr=settings.lr,
                                           eps=settings.adam_eps,
-                                          weight_decay=settings.weight_decay)
+                                          weight_decay=settings.weight_decay,
+                                          **_adam_implementation(x.device))
         self.log = TrainingLog()
         self.verbose = verbose
 
@@ -177,6 +178,21 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
+
+
+def _adam_implementation(device):
+    """Adam's multi-tensor update where the device has it.
+
+    Training takes small batches, so each step costs more in per-tensor
+    overhead than in arithmetic; PyTorch's default loop over the parameters
+    took a quarter of training's time on the CPU. The multi-tensor
+    (``foreach``) update does the same operations in the same order on all
+    parameters at once: the same numbers, about 9 % less training time on a
+    2-core CPU. The one-kernel (``fused``) update was faster still (about
+    30 %) but rounds differently, and training amplifies that: 5 of the 59
+    development sets moved ROC-AUC in the third decimal, so it is not used.
+    """
+    return {"foreach": True} if device.type in ("cpu", "cuda") else {}
 
 
 def train_classifier(network, x, bank, settings, seed, verbose=False):

@@ -82,3 +82,26 @@ def test_fold_batchnorm_keeps_the_function():
     z = torch.randn(20, 5, generator=torch.Generator().manual_seed(9))
     with torch.no_grad():
         assert torch.allclose(folded(z), net(z), atol=1e-5)
+
+
+def test_adam_is_multi_tensor_on_the_cpu_and_updates_as_the_loop_does():
+    # Issue 25: the multi-tensor Adam update gives the loop's numbers exactly.
+    from pyod_sla2p.training import Trainer
+
+    x, bank, net = _setup()
+    settings = config(0.999, 1, weight_decay=5e-4)
+    multi = Trainer(net, x, bank, settings, seed=0).optimizer
+    assert multi.defaults["foreach"] is True
+    params = [p for group in multi.param_groups for p in group["params"]]
+    copies = [torch.nn.Parameter(p.detach().clone()) for p in params]
+    loop = torch.optim.Adam(copies, lr=settings.lr, eps=settings.adam_eps,
+                            weight_decay=settings.weight_decay, foreach=False)
+    g = torch.Generator().manual_seed(3)
+    for _ in range(5):
+        for p, c in zip(params, copies):
+            p.grad = torch.randn(p.shape, generator=g)
+            c.grad = p.grad.clone()
+        multi.step()
+        loop.step()
+    for p, c in zip(params, copies):
+        assert torch.equal(p, c)
