@@ -60,9 +60,10 @@ view, ``d + 1`` for the homogeneous one):
   from their pair scores; only the other rows are scored again);
 * executed scoring MACs: without perturbation the fused forward
   (``pyod_sla2p/fused.py``) multiplies less than the method's count: the
-  projection is folded into the first layer and each bias rides on a ones
-  column, ``M * ((d_v+1)(h1+1) + (h1+1)(h2+1) + (h2+1)*M)`` per view
-  (6,703,936 per row at the defaults). ``score_peak_ratio`` keeps the
+  projection is folded into the first layer (for inputs narrow enough that
+  this saves work; see :func:`executed_score_multiply_adds_per_row`) and
+  each bias rides on a ones column, ``M * ((d_v+1)(h1+1) + (h1+1)(h2+1) +
+  (h2+1)*M)`` per view (6,703,936 per row at the defaults). ``score_peak_ratio`` keeps the
   method's count, so that it compares with earlier runs;
   ``score_executed_peak_ratio`` uses the executed one.
 
@@ -443,7 +444,7 @@ def _scaling_section(report):
                   f"{first['score_multiply_adds_per_row']:,} per scored row; formulas in "
                   f"`benchmarks/perf.py`); `executed` counts what the fused forward "
                   f"actually multiplies instead (the projection folded into the first "
-                  f"layer, biases on a ones column: "
+                  f"layer where that is less work, biases on a ones column: "
                   f"{first.get('executed_score_multiply_adds_per_row', 0):,} per row); "
                   f"`train` is the views' training steps alone. "
                   f"The peak is a plain float32 ({n} x {k}) @ ({k} x {m}) matmul on the same "
