@@ -662,7 +662,7 @@ def _scores_with(clf, X, **swap):
     import dataclasses
 
     views = [dataclasses.replace(v, **{k: f(v) for k, f in swap.items()}) for v in clf.views_]
-    rows = clf._score_batch_rows(clf.params_.n_projections)
+    rows = clf._score_batch_rows(clf.params_)
     return [v.score(X, rows, "cpu") for v in views]
 
 
@@ -742,7 +742,7 @@ def run_profile(args):
                                                   train_rows)))
 
     # ---- one chunk, op by op
-    rows_per_chunk = clf._score_batch_rows(clf.params_.n_projections)
+    rows_per_chunk = clf._score_batch_rows(clf.params_)
     breakdown = chunk_op_breakdown(clf.views_[0], x_proc, rows_per_chunk, clock)
     whole = breakdown[-1][1]
     print(f"\none default chunk of the direction view ({rows_per_chunk} rows, "
@@ -781,7 +781,7 @@ def run_profile(args):
         with torch.autocast("cpu", dtype=torch.bfloat16):
             return _scores_with(clf, X_new)
 
-    base_rows = clf._score_batch_rows(clf.params_.n_projections)
+    base_rows = clf._score_batch_rows(clf.params_)
     trials = [(f"library, {base_rows} rows per chunk (the default)",
                lambda: _scores_with(clf, X_new))]
     trials += [(f"library, {n} rows per chunk", lambda n=n: chunked(n))
@@ -817,7 +817,7 @@ def run_profile(args):
             # One intra-op thread per Python thread; ATen releases the GIL.
             torch.set_num_threads(1)
             try:
-                rows = clf._score_batch_rows(clf.params_.n_projections)
+                rows = clf._score_batch_rows(clf.params_)
                 return list(pool.map(lambda v: v.score(X_new, rows, "cpu"), clf.views_))
             finally:
                 torch.set_num_threads(args.threads)

@@ -64,7 +64,7 @@ def bfloat16_scores(clf, X):
     views = [dataclasses.replace(v, scorer=BFloat16Scorer(v.scorer.epsilon,
                                                           v.scorer.score_function))
              for v in clf.views_]
-    batch_rows = clf._score_batch_rows(clf.params_.n_projections, clf.params_.epsilon > 0)
+    batch_rows = clf._score_batch_rows(clf.params_)
     device = resolve_device(clf.device)
     raw = [view.score(X, batch_rows, device) for view in views]
     return clf._combine_checked(clf.views_, raw, "rows of X")

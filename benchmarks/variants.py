@@ -289,7 +289,7 @@ class SLA2PVariant(SLA2P):
         centres = None
         if settings.score_space == "centre":
             centres = projection_centres(network, x_train, bank,
-                                         self._score_batch_rows(settings.n_projections),
+                                         self._score_batch_rows(settings),
                                          device=bank.weights.device)
         return LeverPairScorer(settings.epsilon, settings.score_function,
                                settings.perturbation, settings.n_steps,

@@ -319,8 +319,7 @@ class SLA2P(ExplainMixin, BaseDetector):
         x_proc = preprocessor.transform(X)
         check_not_degenerate(x_proc, name)
         x_train = x_proc if pick is None else x_proc[pick]
-        pairs_per_chunk = self._score_batch_rows(settings.n_projections,
-                                                 settings.epsilon > 0) * settings.n_projections
+        pairs_per_chunk = self._score_batch_rows(settings) * settings.n_projections
         check_budget(settings, x_train.shape[0], x_proc.shape[1], pairs_per_chunk, device)
         bank, network = self._build_model(settings, x_proc.shape[1], seeds[:2], device)
         log = self._train(network, torch.as_tensor(x_train, device=device), bank,
@@ -366,7 +365,7 @@ class SLA2P(ExplainMixin, BaseDetector):
         when ``train_rows`` is None. Those rows' pair scores give their row
         scores too, so only the other rows are scored again.
         """
-        batch_rows = self._score_batch_rows(settings.n_projections, settings.epsilon > 0)
+        batch_rows = self._score_batch_rows(settings)
         verbose = bool(self.verbose)
         if not settings.calibrate:
             scores = score_rows(view, x_proc, batch_rows, verbose)
@@ -454,23 +453,22 @@ class SLA2P(ExplainMixin, BaseDetector):
         X = check_input(X, n_features=self.n_features_in_,
                         feature_names=getattr(self, "feature_names_in_", None))
         device = resolve_device(self.device)
-        batch_rows = self._score_batch_rows(self.params_.n_projections,
-                                            self.params_.epsilon > 0)
+        batch_rows = self._score_batch_rows(self.params_)
         raw = [view.score(X, batch_rows, device, bool(self.verbose)) for view in self.views_]
         return self._combine_checked(self.views_, raw, "rows of X")
 
-    def _score_batch_rows(self, n_projections, perturbed=False):
-        """Rows per scoring chunk, read live from ``score_batch_size``.
+    def _score_batch_rows(self, settings):
+        """Rows per scoring chunk for the resolved ``settings``.
 
-        Read at call time, not from ``params_``: the chunk size changes
-        memory and speed, never the scores, so it may be set after fit.
-        ``perturbed``: whether pairs are perturbed (``epsilon > 0``), which
-        takes smaller chunks by default.
+        ``score_batch_size`` is read at call time, not from ``params_``: the
+        chunk size changes memory and speed, never the scores, so it may be
+        set after fit. "auto" takes ``M`` and whether pairs are perturbed
+        (``epsilon > 0``, smaller chunks) from ``settings``.
         """
         rows = self.score_batch_size
         if isinstance(rows, str) and rows == "auto":
-            pairs = _SCORE_PAIRS_PER_CHUNK if perturbed else _FUSED_PAIRS_PER_CHUNK
-            return max(1, pairs // n_projections)
+            pairs = _SCORE_PAIRS_PER_CHUNK if settings.epsilon > 0 else _FUSED_PAIRS_PER_CHUNK
+            return max(1, pairs // settings.n_projections)
         check_parameters({"score_batch_size": rows}, type(self).__name__,
                          self._sla2p_constraints)
         return int(rows)

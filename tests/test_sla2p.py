@@ -335,7 +335,7 @@ def test_views(pyod_data, views, small_params):
 
 
 def _view_scores(clf, X):
-    rows = clf._score_batch_rows(clf.params_.n_projections)
+    rows = clf._score_batch_rows(clf.params_)
     return [v.score(X, rows, resolve_device("cpu")) for v in clf.views_]
 
 
