@@ -12,7 +12,7 @@ changing the function:
 * **The projection is folded into the first layer** where that is less
   work. Pair ``(x, m)`` enters the first layer as ``W1 (P_m^T x)``, which
   is ``(P_m W1^T)^T x``: one ``(d, h1)`` matrix per projection, computed
-  once per call in float64, and a chunk's first layer for all ``M``
+  once per fitted view in float64, and a chunk's first layer for all ``M``
   projections is one ``(b, d + 1) @ (d + 1, M * (h1 + 1))`` product. That
   costs ``(d + 1)(h1 + 1)`` multiply-adds per pair against
   ``(d + 1)(r + 1) + (r + 1)(h1 + 1)`` for projecting first, so it pays
@@ -33,6 +33,7 @@ of the unfolded network and keeps :mod:`.scoring`'s general loop, as does
 any network or scorer this module does not recognise (a research variant's).
 """
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import torch
@@ -139,6 +140,14 @@ class FusedForward:
                    last=last.to(dtype).contiguous(),
                    activations=tuple(_IN_PLACE[type(a)](a) for a in activations),
                    n_projections=m, folded=fold)
+
+    def with_own_buffers(self):
+        """This forward, sharing its matrices, with output buffers of its own.
+
+        :meth:`logits` writes into the buffers, so two calls that may run at
+        once (two threads scoring one fitted model) each take their own.
+        """
+        return dataclasses.replace(self, _buffers={})
 
     def logits(self, x):
         """Logits of every (row, projection) pair of the rows ``x``.

@@ -61,8 +61,9 @@ class ProjectionBank:
         return self.weights.shape[2]
 
     def to(self, device):
-        """Return a bank whose matrices live on ``device``."""
-        return ProjectionBank(self.weights.to(device))
+        """Return a bank whose matrices live on ``device`` (this bank if they do)."""
+        weights = self.weights.to(device)
+        return self if weights is self.weights else ProjectionBank(weights)
 
     def project_all(self, x):
         """Apply every projection to a batch of rows.

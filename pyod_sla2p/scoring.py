@@ -135,6 +135,13 @@ class PairScorer:
         return FusedForward.of(bank, network)
 
 
+def fused_forward_of(view):
+    """A :class:`~.fused.FusedForward` for the view's scorer, bank and network, or None
+    where the scorer does not allow one (see :meth:`PairScorer.fused`)."""
+    fused = getattr(view.scorer, "fused", None)
+    return None if fused is None else fused(view.projections, view.network)
+
+
 def pair_score_chunks(view, x, batch_rows, verbose=False):
     """Yield ``(first row, pair scores of shape (b, M))`` for chunks of ``x``.
 
@@ -154,7 +161,11 @@ def pair_score_chunks(view, x, batch_rows, verbose=False):
     device = bank.weights.device
     m = bank.n_projections
     labels_full = torch.arange(m, device=device).repeat(batch_rows)
-    fused = scorer.fused(bank, network) if hasattr(scorer, "fused") else None
+    # A fitted view keeps its fused forward; any other view (a test's) builds one.
+    cached = getattr(view, "fused_forward", None)
+    fused = cached() if cached is not None else fused_forward_of(view)
+    if fused is not None:
+        fused = fused.with_own_buffers()  # concurrent calls must not share them
     starts = range(0, x.shape[0], batch_rows)
     for start in tqdm(starts, desc="SLA2P scoring", unit="chunk",
                       disable=not verbose, leave=False):

@@ -24,14 +24,14 @@ module holds what they return and the pieces they share.
 
 import copy
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from combo.models.score_comb import maximization
 
 from .preprocessing import RowPreprocessor
-from .scoring import PairScorer, score_rows
+from .scoring import PairScorer, fused_forward_of, score_rows
 from .training import TrainingLog
 
 
@@ -73,6 +73,19 @@ class FittedView:
     score_mean: float = 0.0
     score_std: float = 1.0
     pair_calibration: tuple = None
+    # The scorer's fused forward, built on first use and kept: building it
+    # costs as much as scoring a row. A view made by dataclasses.replace
+    # starts without it; pickles leave it out (__getstate__).
+    _fused: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def fused_forward(self):
+        """This view's :class:`~.fused.FusedForward` (None where it does not apply)."""
+        if "forward" not in self._fused:
+            self._fused["forward"] = fused_forward_of(self)
+        return self._fused["forward"]
+
+    def __getstate__(self):
+        return {**self.__dict__, "_fused": {}}
 
     def score(self, X, batch_rows, device, verbose=False):
         """Raw scores of the rows of ``X`` under this view (higher = more abnormal).
@@ -84,14 +97,18 @@ class FittedView:
                           verbose)
 
     def on(self, device):
-        """This view with its network, bank and scorer on ``device`` (copies where needed)."""
+        """This view with its network, bank and scorer on ``device`` (copies where
+        needed; this view itself, with its fused forward, where nothing moves)."""
         device = torch.device(device)
         network = self.network
         if not _on_device(network, device):
             network = copy.deepcopy(network).to(device)
-        return dataclasses.replace(self, network=network,
-                                   projections=self.projections.to(device),
-                                   scorer=self.scorer.to(device))
+        projections, scorer = self.projections.to(device), self.scorer.to(device)
+        if network is self.network and projections is self.projections \
+                and scorer is self.scorer:
+            return self
+        return dataclasses.replace(self, network=network, projections=projections,
+                                   scorer=scorer)
 
     def to_cpu(self):
         """A copy whose tensors live on the CPU (for pickling)."""

@@ -157,3 +157,33 @@ def test_bfloat16_logits_are_in_bfloat16(fitted, pyod_data):
     with torch.inference_mode():
         assert fused.logits(x).dtype == torch.bfloat16
         assert fused.first.dtype == torch.bfloat16
+
+
+def test_a_fitted_view_builds_its_fused_forward_once(pyod_data, monkeypatch):
+    import pickle
+
+    clf = SLA2P(random_state=0, n_projections=8, projection_dim=16).fit(pyod_data[0])
+    built = []
+    original = FusedForward.of.__func__
+    monkeypatch.setattr(FusedForward, "of",
+                        classmethod(lambda cls, *a, **k: built.append(1) or original(cls, *a, **k)))
+    first = clf.decision_function(pyod_data[1])
+    second = clf.decision_function(pyod_data[1][:5])
+    assert len(built) == len(clf.views_)  # once per view, not once per call
+    assert np.array_equal(first[:5], second)
+    # The cache is not pickled: a loaded model builds its own and scores the same.
+    loaded = pickle.loads(pickle.dumps(clf))
+    assert all(not v._fused for v in loaded.views_)
+    assert np.array_equal(loaded.decision_function(pyod_data[1]), first)
+
+
+def test_concurrent_scoring_of_one_model_does_not_share_buffers(pyod_data):
+    from concurrent.futures import ThreadPoolExecutor
+
+    clf = SLA2P(random_state=0, n_projections=8, projection_dim=16,
+                score_batch_size=3).fit(pyod_data[0])
+    expected = clf.decision_function(pyod_data[1])
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: clf.decision_function(pyod_data[1]), range(8)))
+    for got in results:
+        assert np.array_equal(got, expected)

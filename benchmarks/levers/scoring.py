@@ -129,9 +129,8 @@ class LeverPairScorer:
 
     def to(self, device):
         """This scorer with its centres (if any) on ``device``."""
-        if self.centres is None:
-            return self
-        return replace(self, centres=self.centres.to(device))
+        centres = None if self.centres is None else self.centres.to(device)
+        return self if centres is self.centres else replace(self, centres=centres)
 
 
 def projection_centres(network, x, bank, batch_rows, device="cpu"):
